@@ -1,0 +1,185 @@
+//! `sextant-bench`: measures ingest throughput over HTTP loopback and query latency on demo
+//! data, and runs the same queries as hand-written SQL directly in DuckDB on the same file, so
+//! the overhead of our layers is a ratio from one run. Writes a Markdown report.
+
+mod ingest;
+mod queries;
+
+use anyhow::Context;
+use clap::Parser;
+use sextant::runtime::{self, Stores};
+use sextant_store::{EventStore, MetaStore};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Parser)]
+#[command(about = "Benchmark Sextant: ingest over HTTP and trends latency against raw DuckDB")]
+struct Args {
+    /// Demo events to query (loaded once; a reused --data-dir skips loading).
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Keep data here to reuse it across runs (default: a temporary directory).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Seconds per ingest scenario.
+    #[arg(long, default_value_t = 10)]
+    ingest_seconds: u64,
+    /// Timed runs per query (after two warm-up runs).
+    #[arg(long, default_value_t = 15)]
+    runs: usize,
+    /// Also write the report here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = runtime.block_on(run(&args))?;
+    println!("{report}");
+    if let Some(path) = &args.report {
+        std::fs::write(path, &report)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+async fn run(args: &Args) -> anyhow::Result<String> {
+    let temp = tempfile::tempdir()?;
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    let settings = sextant_config::load(
+        None,
+        &sextant_config::Overrides {
+            listen: Some("127.0.0.1:0".into()),
+            data_dir: Some(data_dir.clone()),
+            log_level: None,
+        },
+    )?;
+    let mut report = String::new();
+    writeln!(report, "# Sextant benchmark\n")?;
+    writeln!(
+        report,
+        "- machine: {} cores; client and server share them (loopback, same process)",
+        std::thread::available_parallelism().map_or(0, usize::from)
+    )?;
+    writeln!(report, "- demo events: {}; data: {}\n", args.events, data_dir.display())?;
+
+    let stores = Stores::open(&settings).await?;
+    let project = match stores.meta.find_project("bench").await? {
+        Some(p) if stores.events.project_stats(&p.id).await?.events == args.events => p,
+        Some(_) => anyhow::bail!(
+            "project `bench` in {} holds a different number of events than --events; use another --data-dir",
+            data_dir.display()
+        ),
+        None => {
+            let project = sextant::demo_data::new_demo_project(&stores, "bench").await?;
+            let end = sextant_core::parse_timestamp("2026-11-22T00:00:00Z").context("fixed end")?;
+            let started = Instant::now();
+            let config = sextant_demo::DemoConfig {
+                project_id: project.id.clone(),
+                events: args.events,
+                days: 30,
+                end,
+                seed: 42,
+            };
+            sextant::demo_data::load(&stores, config).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            let rate = args.events as f64 / seconds;
+            writeln!(
+                report,
+                "Demo load: {} events in {seconds:.1} s ({rate:.0} events/s, generation and DuckDB appends)\n",
+                args.events
+            )?;
+            project
+        }
+    };
+    let org = stores.meta.ensure_org("bench").await?;
+    let ingest_project = stores
+        .meta
+        .create_project(&org.id, &format!("ingest-{}", chrono::Utc::now().timestamp_micros()))
+        .await?;
+    let secret = stores
+        .meta
+        .create_key(sextant_store::NewKey {
+            kind: sextant_store::KeyKind::Secret,
+            project_id: Some(project.id.clone()),
+            name: "bench".into(),
+        })
+        .await?;
+
+    let listener = runtime::bind(&settings).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = {
+        let settings = settings.clone();
+        let stores = Stores { meta: stores.meta.clone(), events: stores.events.clone() };
+        tokio::spawn(async move {
+            runtime::serve(&settings, &stores, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+        })
+    };
+
+    let duration = Duration::from_secs(args.ingest_seconds);
+    writeln!(
+        report,
+        "## Ingest over HTTP (POST /api/v1/events, {} s each)\n",
+        args.ingest_seconds
+    )?;
+    writeln!(
+        report,
+        "| scenario | clients | events/s | requests/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|"
+    )?;
+    for (batch, clients) in [(1000, 4), (1, 64)] {
+        let r = ingest::run(&url, &ingest_project.1.secret, batch, clients, duration).await?;
+        writeln!(
+            report,
+            "| batches of {batch} | {clients} | {:.0} | {:.0} | {:.2} | {:.2} |",
+            r.events_per_second, r.requests_per_second, r.p50_ms, r.p99_ms
+        )?;
+    }
+
+    let specs = queries::specs(&project.id);
+    let mut http_medians = Vec::new();
+    for spec in &specs {
+        http_medians.push(queries::over_http(&url, &secret.secret, spec, args.runs).await?);
+    }
+    let _ = stop.send(());
+    server.await??;
+    stores.close().await?;
+
+    let file = data_dir.join(sextant_store_duckdb::EVENTS_FILE);
+    let direct = tokio::task::spawn_blocking({
+        let specs = specs.clone();
+        let runs = args.runs;
+        move || queries::direct(&file, &specs, runs)
+    })
+    .await??;
+
+    writeln!(
+        report,
+        "\n## Query latency on {} demo events (median of {} runs)\n",
+        args.events, args.runs
+    )?;
+    writeln!(
+        report,
+        "| query | via HTTP API | same SQL by hand in DuckDB | ratio |\n|---|---|---|---|"
+    )?;
+    for ((spec, http), direct) in specs.iter().zip(&http_medians).zip(&direct) {
+        writeln!(
+            report,
+            "| {} | {:.1} ms | {:.1} ms | {:.2}x |",
+            spec.name,
+            http * 1e3,
+            direct * 1e3,
+            http / direct
+        )?;
+    }
+    writeln!(
+        report,
+        "\nRatios include HTTP, JSON, authentication and result shaping; the hand-written SQL computes the same numbers."
+    )?;
+    Ok(report)
+}

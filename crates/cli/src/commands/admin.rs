@@ -1,0 +1,130 @@
+//! `sextant project|key|user`: metadata only, so they work while a server is running.
+
+use crate::cli::{KeyCommand, ProjectCommand, ProjectKeyKind, UserCommand};
+use crate::commands::find_project;
+use crate::runtime::Stores;
+use comfy_table::Table;
+use sextant_config::Settings;
+use sextant_store::{KeyKind, MetaStore, NewKey};
+
+pub(crate) async fn project(command: ProjectCommand, settings: Settings) -> anyhow::Result<()> {
+    let meta = Stores::open_meta(&settings).await?;
+    match command {
+        ProjectCommand::Create { name, org } => {
+            let org = meta.ensure_org(&org).await?;
+            let (project, write_key) = meta.create_project(&org.id, &name).await?;
+            println!(
+                "created project {} ({}) in organization {}",
+                project.name, project.id, org.name
+            );
+            println!("write key (public, for sending events): {}", write_key.secret);
+            println!(
+                "for reading, create a secret key: sextant key create --project {}",
+                project.id
+            );
+        }
+        ProjectCommand::List => {
+            let mut table = Table::new();
+            table.set_header(["id", "name", "organization", "created"]);
+            let orgs = meta.list_orgs().await?;
+            for p in meta.list_projects().await? {
+                let org = orgs
+                    .iter()
+                    .find(|o| o.id == p.org_id)
+                    .map_or(p.org_id.to_string(), |o| o.name.clone());
+                table.add_row([p.id.to_string(), p.name, org, p.created_at.to_rfc3339()]);
+            }
+            println!("{table}");
+        }
+    }
+    meta.close().await;
+    Ok(())
+}
+
+pub(crate) async fn key(command: KeyCommand, settings: Settings) -> anyhow::Result<()> {
+    let meta = Stores::open_meta(&settings).await?;
+    match command {
+        KeyCommand::Create { admin, project, kind, name } => {
+            let new = if admin {
+                NewKey { kind: KeyKind::Admin, project_id: None, name }
+            } else {
+                let project =
+                    find_project(meta.as_ref(), project.as_deref().unwrap_or_default()).await?;
+                let kind = match kind {
+                    ProjectKeyKind::Secret => KeyKind::Secret,
+                    ProjectKeyKind::Write => KeyKind::Write,
+                };
+                NewKey { kind, project_id: Some(project.id), name }
+            };
+            let created = meta.create_key(new).await?;
+            let scope = created
+                .key
+                .project_id
+                .as_ref()
+                .map_or_else(|| "instance-wide".to_owned(), |p| format!("project {p}"));
+            eprintln!(
+                "created {} key {} ({scope}); it is shown only now:",
+                created.key.kind.as_str(),
+                created.key.id
+            );
+            println!("{}", created.secret);
+        }
+        KeyCommand::List { project } => {
+            let project = match project {
+                Some(p) => Some(find_project(meta.as_ref(), &p).await?.id),
+                None => None,
+            };
+            let mut table = Table::new();
+            table.set_header(["id", "kind", "project", "name", "key", "created", "revoked"]);
+            for k in meta.list_keys(project.as_ref()).await? {
+                table.add_row([
+                    k.id,
+                    k.kind.as_str().to_owned(),
+                    k.project_id.map_or_else(String::new, |p| p.to_string()),
+                    k.name,
+                    k.public_key.unwrap_or_else(|| format!("{}…", k.prefix)),
+                    k.created_at.to_rfc3339(),
+                    k.revoked_at.map_or_else(String::new, |t| t.to_rfc3339()),
+                ]);
+            }
+            println!("{table}");
+        }
+        KeyCommand::Revoke { id } => {
+            let key = meta.revoke_key(&id).await?;
+            println!("revoked {} key {}", key.kind.as_str(), key.id);
+        }
+    }
+    meta.close().await;
+    Ok(())
+}
+
+pub(crate) async fn user(command: UserCommand, settings: Settings) -> anyhow::Result<()> {
+    let meta = Stores::open_meta(&settings).await?;
+    match command {
+        UserCommand::Create { email, name, org } => {
+            let org = meta.ensure_org(&org).await?;
+            let user = meta.create_user(&org.id, &email, name.as_deref()).await?;
+            println!("created user {} ({}) in organization {}", user.email, user.id, org.name);
+        }
+        UserCommand::List { org: name } => {
+            let orgs = meta.list_orgs().await?;
+            let org = orgs
+                .into_iter()
+                .find(|o| o.name == name)
+                .ok_or_else(|| anyhow::anyhow!("no organization `{name}`"))?;
+            let mut table = Table::new();
+            table.set_header(["id", "email", "name", "created"]);
+            for u in meta.list_users(&org.id).await? {
+                table.add_row([
+                    u.id,
+                    u.email,
+                    u.name.unwrap_or_default(),
+                    u.created_at.to_rfc3339(),
+                ]);
+            }
+            println!("{table}");
+        }
+    }
+    meta.close().await;
+    Ok(())
+}

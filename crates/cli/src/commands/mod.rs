@@ -1,0 +1,37 @@
+//! One module per command family.
+
+mod admin;
+mod demo;
+mod query;
+mod serve;
+mod transfer;
+
+use crate::cli::Command;
+use anyhow::Context;
+use sextant_config::Settings;
+use sextant_store::{MetaStore, Project};
+
+pub(crate) async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve::run(args, settings).await,
+        Command::Demo(args) => demo::run(args, settings).await,
+        Command::Query(args) => query::run(args, settings).await,
+        Command::Import(args) => transfer::import(args, settings).await,
+        Command::Export(args) => transfer::export(args, settings).await,
+        Command::Project(command) => admin::project(command, settings).await,
+        Command::Key(command) => admin::key(command, settings).await,
+        Command::User(command) => admin::user(command, settings).await,
+    }
+}
+
+/// A project by id or name, with a hint when it does not exist.
+pub(crate) async fn find_project(
+    meta: &dyn MetaStore,
+    id_or_name: &str,
+) -> anyhow::Result<Project> {
+    meta.find_project(id_or_name).await.context("cannot look up the project")?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no project `{id_or_name}`; create it with `sextant project create {id_or_name}`"
+        )
+    })
+}

@@ -1,0 +1,154 @@
+//! `sextant import` / `sextant export`: NDJSON in and out, with progress bars. An export
+//! imports back unchanged.
+
+use crate::cli::{ExportArgs, ImportArgs};
+use crate::commands::find_project;
+use crate::runtime::Stores;
+use anyhow::Context;
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use sextant_config::Settings;
+use sextant_core::{EventInput, InputMode};
+use sextant_query::DateRange;
+use sextant_store::{EventStore, StoreError};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::sync::{Arc, Mutex};
+
+const IMPORT_BATCH: usize = 50_000;
+
+fn bar(len: u64, message: &'static str, unit: &str) -> ProgressBar {
+    let template = format!("{{msg}} {{wide_bar}} {{{unit}}} ({{per_sec}}, eta {{eta}})");
+    let style =
+        ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar());
+    ProgressBar::new(len).with_message(message).with_style(style)
+}
+
+pub(crate) async fn import(args: ImportArgs, settings: Settings) -> anyhow::Result<()> {
+    let (reader, size): (Box<dyn Read + Send>, u64) = if args.file.as_os_str() == "-" {
+        (Box::new(std::io::stdin()), 0)
+    } else {
+        let file = std::fs::File::open(&args.file)
+            .with_context(|| format!("cannot open {}", args.file.display()))?;
+        let size = file.metadata().map_or(0, |m| m.len());
+        (Box::new(file), size)
+    };
+    let stores = Stores::open(&settings).await?;
+    let outcome = async {
+        let project = find_project(stores.meta.as_ref(), &args.project).await?;
+        let progress = bar(size, "importing", "binary_bytes");
+        let limits = settings.ingest.limits.clone();
+        let received_at = Utc::now();
+        let input = EventInput {
+            project_id: &project.id,
+            received_at,
+            limits: &limits,
+            mode: InputMode::Import,
+        };
+        let (mut imported, mut rejected) = (0u64, 0u64);
+        let mut batch = Vec::with_capacity(IMPORT_BATCH);
+        let mut lines = BufReader::new(progress.wrap_read(reader)).lines();
+        let mut number = 0usize;
+        // Reading is blocking, but an import is a batch job owning this runtime; the appends
+        // still run on the store's writer thread.
+        while let Some(line) = lines.next().transpose().context("cannot read the input")? {
+            number += 1;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let parsed = serde_json::from_str(&line)
+                .map_err(|e| format!("not JSON: {e}"))
+                .and_then(|value| {
+                    input.parse(value).map_err(|errors| {
+                        errors
+                            .iter()
+                            .map(|e| format!("{}: {}", e.field, e.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
+                });
+            match parsed {
+                Ok(event) => batch.push(event),
+                Err(message) => {
+                    rejected += 1;
+                    progress.suspend(|| eprintln!("line {number}: {message}"));
+                }
+            }
+            if batch.len() == IMPORT_BATCH {
+                imported += batch.len() as u64;
+                stores.events.append(std::mem::take(&mut batch)).await?;
+            }
+        }
+        imported += batch.len() as u64;
+        stores.events.append(batch).await?;
+        progress.finish_and_clear();
+        println!("imported {imported} events into {} ({})", project.name, project.id);
+        anyhow::ensure!(
+            rejected == 0,
+            "{rejected} lines were rejected (listed above); the other {imported} were imported"
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    stores.close().await?;
+    outcome
+}
+
+pub(crate) async fn export(args: ExportArgs, settings: Settings) -> anyhow::Result<()> {
+    let stores = Stores::open(&settings).await?;
+    let outcome = async {
+        let project = find_project(stores.meta.as_ref(), &args.project).await?;
+        let range = match (&args.from, &args.to) {
+            (None, None) => None,
+            (from, to) => Some(
+                DateRange {
+                    from: from.clone().unwrap_or_else(|| "1970-01-01".into()),
+                    to: to.clone(),
+                }
+                .resolve(Utc::now())
+                .map_err(|e| anyhow::anyhow!("--from/--to: {e}"))?,
+            ),
+        };
+        let total = stores.events.project_stats(&project.id).await?.events;
+        let progress = bar(total, "exporting", "human_pos");
+        let out: Box<dyn Write + Send> = match &args.output {
+            Some(path) => Box::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?,
+            ),
+            None => Box::new(std::io::stdout()),
+        };
+        let writer = Arc::new(Mutex::new(BufWriter::with_capacity(1 << 20, out)));
+        let sink_writer = Arc::clone(&writer);
+        let sink_progress = progress.clone();
+        // Runs on the store's reader thread: blocking writes are fine there.
+        stores
+            .events
+            .export(
+                &project.id,
+                range,
+                Box::new(move |event| {
+                    let mut w = sink_writer
+                        .lock()
+                        .map_err(|_| StoreError::Internal("export writer poisoned".into()))?;
+                    serde_json::to_writer(&mut *w, &event)
+                        .map_err(|e| StoreError::Internal(format!("cannot write: {e}")))?;
+                    w.write_all(b"\n")
+                        .map_err(|e| StoreError::Internal(format!("cannot write: {e}")))?;
+                    sink_progress.inc(1);
+                    Ok(())
+                }),
+            )
+            .await?;
+        writer
+            .lock()
+            .map_err(|_| anyhow::anyhow!("export writer poisoned"))?
+            .flush()
+            .context("cannot write the export")?;
+        progress.finish_and_clear();
+        eprintln!("exported {} events from {} ({})", progress.position(), project.name, project.id);
+        anyhow::Ok(())
+    }
+    .await;
+    stores.close().await?;
+    outcome
+}

@@ -1,0 +1,15 @@
+//! Structured logs to stderr (stdout stays clean for command output such as exports).
+
+use sextant_config::{LogFormat, LogSettings};
+use tracing_subscriber::EnvFilter;
+
+pub fn init(settings: &LogSettings) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(&settings.level)
+        .map_err(|e| anyhow::anyhow!("invalid `log.level` `{}`: {e}", settings.level))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let installed = match settings.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    installed.map_err(|e| anyhow::anyhow!("cannot install the logger: {e}"))
+}

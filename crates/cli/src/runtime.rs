@@ -1,0 +1,140 @@
+//! Opening the stores named by the settings, and running the HTTP server until shutdown with
+//! nothing acknowledged left uncommitted.
+
+use anyhow::Context;
+use sextant_config::Settings;
+use sextant_http::{AppState, HttpLimits};
+use sextant_ingest::{Committer, CommitterSettings, Ingestor};
+use sextant_meta_sql::SqlMetaStore;
+use sextant_store::{EventStore, MetaStore};
+use sextant_store_duckdb::{DuckDbOptions, DuckDbStore};
+use sextant_telemetry::Metrics;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Both stores, opened.
+pub struct Stores {
+    pub meta: Arc<SqlMetaStore>,
+    pub events: Arc<DuckDbStore>,
+}
+
+impl Stores {
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        let meta = SqlMetaStore::connect(&settings.storage.meta_url)
+            .await
+            .context("cannot open the metadata store")?;
+        let events = Self::open_events(settings).await?;
+        Ok(Self { meta: Arc::new(meta), events: Arc::new(events) })
+    }
+
+    /// Metadata only: for commands that must work while a server holds the events file.
+    pub async fn open_meta(settings: &Settings) -> anyhow::Result<Arc<SqlMetaStore>> {
+        Ok(Arc::new(
+            SqlMetaStore::connect(&settings.storage.meta_url)
+                .await
+                .context("cannot open the metadata store")?,
+        ))
+    }
+
+    async fn open_events(settings: &Settings) -> anyhow::Result<DuckDbStore> {
+        let dir = settings.storage.data_dir.clone();
+        let duck = &settings.storage.duckdb;
+        let options = DuckDbOptions {
+            threads: duck.threads,
+            memory_limit: duck.memory_limit,
+            readers: duck.readers,
+            query_timeout: settings.query.timeout,
+        };
+        // Opening replays the WAL and may take a while: not on an executor thread.
+        tokio::task::spawn_blocking(move || DuckDbStore::open(&dir, &options))
+            .await?
+            .context("cannot open the event store")
+    }
+
+    pub async fn close(&self) -> anyhow::Result<()> {
+        self.events.close().await.context("closing the event store")?;
+        self.meta.close().await;
+        Ok(())
+    }
+}
+
+/// Serves HTTP on `listener` until `shutdown` resolves, then stops accepting, lets in-flight
+/// requests finish, commits everything acknowledged, and returns. The stores stay open.
+pub async fn serve(
+    settings: &Settings,
+    stores: &Stores,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let metrics = Arc::new(Metrics::new());
+    let events: Arc<dyn EventStore> = stores.events.clone();
+    let meta: Arc<dyn MetaStore> = stores.meta.clone();
+    let committer_settings = CommitterSettings {
+        max_batch_events: settings.ingest.max_batch_events,
+        max_pending_events: settings.ingest.max_pending_events,
+        retry_after: settings.ingest.retry_after,
+    };
+    let (committer, committer_task) =
+        Committer::start(Arc::clone(&events), committer_settings, Arc::clone(&metrics));
+    let ingestor = Ingestor::new(
+        committer,
+        settings.ingest.limits.clone(),
+        settings.ingest.max_events_per_request,
+        Arc::clone(&metrics),
+    );
+    let state = AppState {
+        meta,
+        events,
+        ingestor: Arc::new(ingestor),
+        metrics,
+        limits: HttpLimits {
+            max_body_bytes: settings.server.max_body_bytes,
+            request_timeout: settings.server.request_timeout,
+            max_buckets: settings.query.max_buckets,
+        },
+    };
+    let app = sextant_http::app(state);
+    let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(());
+    });
+    let grace = settings.server.shutdown_grace;
+    tokio::select! {
+        served = server => served.context("HTTP server failed")?,
+        () = async move {
+            if stopping.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!(?grace, "requests still running after the shutdown grace period; dropping them"),
+    }
+    // The router (and with it every Committer handle) is gone: the committer drains and ends.
+    committer_task.await.context("the committer task failed")?;
+    Ok(())
+}
+
+/// Installs the Ctrl-C and SIGTERM handlers now, so a signal that arrives while the server is
+/// still starting is not lost (or fatal); the returned future resolves on the first one.
+pub fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt =
+        signal(SignalKind::interrupt()).context("cannot install the Ctrl-C handler")?;
+    let mut terminate =
+        signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
+        }
+        tracing::info!("shutting down: finishing requests and committing acknowledged events");
+    })
+}
+
+/// Binds the configured address with a clear error when it is taken.
+pub async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(settings.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (server.listen)", settings.server.listen))
+}

@@ -1,0 +1,136 @@
+//! The CLI as a newcomer uses it: demo data, queries, export and import, clear errors.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use serde_json::Value;
+use support::Sextant;
+
+fn without_project(line: &str) -> Value {
+    let mut v: Value = serde_json::from_str(line).unwrap();
+    v.as_object_mut().unwrap().remove("project_id");
+    v
+}
+
+#[test]
+fn demo_is_deterministic_and_exports_round_trip() {
+    let s = Sextant::new();
+    let demo = |project: &str| {
+        s.run(&[
+            "demo",
+            "--events",
+            "20000",
+            "--project",
+            project,
+            "--end",
+            "2026-11-22T00:00:00Z",
+            "--seed",
+            "9",
+        ])
+    };
+    assert!(demo("one").contains("now holds 20000 demo events"));
+    demo("two");
+    let refused = s.output(&["demo", "--events", "10", "--project", "one"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("project `one` already has 20000 events")
+    );
+
+    let query = |project: &str, extra: &[&str]| {
+        let mut args =
+            vec!["query", "--project", project, "--from", "2026-11-01", "--to", "2026-11-21"];
+        args.extend_from_slice(extra);
+        s.run(&args)
+    };
+    let json = |project| {
+        query(
+            project,
+            &[
+                "--event",
+                "page_view",
+                "--math",
+                "unique-users",
+                "--breakdown",
+                "country",
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let (a, b) = (json("one"), json("two"));
+    assert_eq!(a, b, "same seed, same answers");
+    let parsed: Value = serde_json::from_str(&a).unwrap();
+    assert_eq!(parsed["buckets"].as_array().unwrap().len(), 21);
+    assert!(parsed["series"].as_array().unwrap().len() > 5, "several countries");
+    let table = query("one", &["--event", "purchase", "--where", "country=US"]);
+    assert!(table.contains("bucket") && table.contains("total"), "{table}");
+
+    let file = s.dir.path().join("one.ndjson");
+    s.run(&["export", "--project", "one", "--output", file.to_str().unwrap()]);
+    let exported = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(exported.lines().count(), 20_000);
+    s.run(&["project", "create", "copy"]);
+    assert!(
+        s.run(&["import", file.to_str().unwrap(), "--project", "copy"])
+            .contains("imported 20000 events")
+    );
+    let copied = s.run(&["export", "--project", "copy"]);
+    let originals: Vec<Value> = exported.lines().map(without_project).collect();
+    let copies: Vec<Value> = copied.lines().map(without_project).collect();
+    assert_eq!(originals, copies, "export → import → export is lossless");
+}
+
+#[test]
+fn import_reports_bad_lines_and_keeps_good_ones() {
+    let s = Sextant::new();
+    s.run(&["project", "create", "web"]);
+    let file = s.dir.path().join("in.ndjson");
+    std::fs::write(&file, "{\"event\":\"a\",\"timestamp\":\"2026-11-01T00:00:00Z\"}\nnot json\n\n{\"event\":\"b\",\"colour\":\"red\"}\n{\"event\":\"c\"}\n").unwrap();
+    let out = s.output(&["import", file.to_str().unwrap(), "--project", "web"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 2: not JSON"), "{stderr}");
+    assert!(stderr.contains("line 4: colour: unknown field `colour`"), "{stderr}");
+    assert!(
+        stderr.contains("2 lines were rejected (listed above); the other 2 were imported"),
+        "{stderr}"
+    );
+    assert_eq!(s.run(&["export", "--project", "web"]).lines().count(), 2);
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    let s = Sextant::new();
+    let missing = s.output(&["--config", "/nope/sextant.toml", "project", "list"]);
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("config file /nope/sextant.toml does not exist")
+    );
+    let bad = s
+        .command(&["project", "list"])
+        .env("SEXTANT_SERVER__LISTEN", "everywhere")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("invalid `server.listen`: `everywhere` is not host:port"), "{stderr}");
+    std::fs::write(
+        s.dir.path().join("sextant.toml"),
+        "[storage]\ndata_dir = \"x\"\n[ingest]\nmax_batch = 3\n",
+    )
+    .unwrap();
+    let typo = s.output(&["project", "list"]);
+    let stderr = String::from_utf8_lossy(&typo.stderr);
+    assert!(stderr.contains("invalid `ingest.max_batch`: unknown field"), "{stderr}");
+    assert!(stderr.contains("sextant.toml"), "{stderr}");
+}
+
+#[test]
+fn unknown_projects_get_a_hint() {
+    let s = Sextant::new();
+    let out = s.output(&["query", "--project", "nope"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no project `nope`; create it with `sextant project create nope`")
+    );
+}

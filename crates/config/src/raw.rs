@@ -1,0 +1,99 @@
+//! The raw layer: every key optional, unknown keys rejected so typos surface immediately.
+
+use crate::values::{ByteSize, Text};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
+    pub storage: RawStorage,
+    #[serde(default)]
+    pub ingest: RawIngest,
+    #[serde(default)]
+    pub query: RawQuery,
+    #[serde(default)]
+    pub log: RawLog,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Option<Text>,
+    pub public_url: Option<Text>,
+    pub request_timeout: Option<Text>,
+    pub max_body_bytes: Option<ByteSize>,
+    pub shutdown_grace: Option<Text>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorage {
+    pub data_dir: Option<PathBuf>,
+    pub meta_url: Option<Text>,
+    #[serde(default)]
+    pub duckdb: RawDuckDb,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDuckDb {
+    pub threads: Option<u64>,
+    pub memory_limit: Option<ByteSize>,
+    pub readers: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIngest {
+    pub max_events_per_request: Option<u64>,
+    pub max_batch_events: Option<u64>,
+    pub max_pending_events: Option<u64>,
+    pub retry_after: Option<Text>,
+    pub max_event_name_chars: Option<u64>,
+    pub max_string_chars: Option<u64>,
+    pub max_url_chars: Option<u64>,
+    pub max_properties_bytes: Option<ByteSize>,
+    pub max_properties_depth: Option<u64>,
+    pub max_future: Option<Text>,
+    pub max_past: Option<Text>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuery {
+    pub timeout: Option<Text>,
+    pub max_buckets: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub level: Option<Text>,
+    pub format: Option<Text>,
+}
+
+/// The most common keys, settable by command-line flags; they win over file and env.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub log_level: Option<String>,
+}
+
+impl RawConfig {
+    pub fn apply(&mut self, overrides: &Overrides) {
+        if let Some(listen) = &overrides.listen {
+            self.server.listen = Some(Text(listen.clone()));
+        }
+        if let Some(dir) = &overrides.data_dir {
+            self.storage.data_dir = Some(dir.clone());
+        }
+        if let Some(level) = &overrides.log_level {
+            self.log.level = Some(Text(level.clone()));
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Typed, validated settings: what the rest of Sextant reads. Every default lives here.
+
+use crate::ConfigError;
+use crate::raw::RawConfig;
+use crate::values::{Text, parse_duration};
+use sextant_core::Limits;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub storage: StorageSettings,
+    pub ingest: IngestSettings,
+    pub query: QuerySettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    /// Base URL printed in hints and links; defaults to `http://<listen>`.
+    pub public_url: String,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    /// How long shutdown waits for in-flight requests before committing and closing.
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct StorageSettings {
+    pub data_dir: PathBuf,
+    /// sqlx URL of the metadata database; defaults to SQLite inside `data_dir`.
+    pub meta_url: String,
+    pub duckdb: DuckDbSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct DuckDbSettings {
+    /// DuckDB worker threads; `None` lets DuckDB use every core.
+    pub threads: Option<usize>,
+    /// DuckDB memory limit in bytes; `None` keeps DuckDB's default (80% of RAM).
+    pub memory_limit: Option<u64>,
+    /// Read connections, i.e. how many queries run at once.
+    pub readers: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    pub max_events_per_request: usize,
+    /// Most events committed in one transaction by the group committer.
+    pub max_batch_events: usize,
+    /// Events accepted but not yet durable; beyond this, ingestion answers 503.
+    pub max_pending_events: usize,
+    /// `Retry-After` sent with those 503s.
+    pub retry_after: Duration,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone)]
+pub struct QuerySettings {
+    pub timeout: Duration,
+    /// Most time buckets a single query may return.
+    pub max_buckets: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// A `tracing` filter such as `info` or `sextant_ingest=debug,info`.
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl RawConfig {
+    /// Checks every key and fills defaults.
+    pub fn validate(self) -> Result<Settings, ConfigError> {
+        let listen_text = text_or(self.server.listen, "127.0.0.1:8000");
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            ConfigError::invalid(
+                "server.listen",
+                format!("`{listen_text}` is not host:port such as 127.0.0.1:8000"),
+            )
+        })?;
+        let public_url = self.server.public_url.map_or_else(|| format!("http://{listen}"), |t| t.0);
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::invalid(
+                "server.public_url",
+                "must start with http:// or https://",
+            ));
+        }
+        let server = ServerSettings {
+            listen,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            request_timeout: duration(
+                "server.request_timeout",
+                self.server.request_timeout,
+                "30s",
+            )?,
+            max_body_bytes: positive(
+                "server.max_body_bytes",
+                self.server.max_body_bytes.map(|b| b.0),
+                20 << 20,
+            )?,
+            shutdown_grace: duration("server.shutdown_grace", self.server.shutdown_grace, "10s")?,
+        };
+
+        let data_dir = self.storage.data_dir.unwrap_or_else(|| PathBuf::from("./sextant-data"));
+        if data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::invalid("storage.data_dir", "must not be empty"));
+        }
+        let meta_url = match self.storage.meta_url {
+            Some(Text(url)) if !url.starts_with("sqlite:") => {
+                return Err(ConfigError::invalid(
+                    "storage.meta_url",
+                    format!("`{url}` is not supported yet; use a sqlite: URL"),
+                ));
+            }
+            Some(Text(url)) => url,
+            None => format!("sqlite://{}", data_dir.join("meta.sqlite").display()),
+        };
+        let duckdb = DuckDbSettings {
+            threads: self
+                .storage
+                .duckdb
+                .threads
+                .map(|t| positive("storage.duckdb.threads", Some(t), 1))
+                .transpose()?,
+            memory_limit: self.storage.duckdb.memory_limit.map(|b| b.0),
+            readers: positive("storage.duckdb.readers", self.storage.duckdb.readers, 4)?,
+        };
+        let storage = StorageSettings { data_dir, meta_url, duckdb };
+
+        let i = self.ingest;
+        let defaults = Limits::default();
+        let limits = Limits {
+            max_event_name_chars: positive(
+                "ingest.max_event_name_chars",
+                i.max_event_name_chars,
+                defaults.max_event_name_chars as u64,
+            )?,
+            max_string_chars: positive(
+                "ingest.max_string_chars",
+                i.max_string_chars,
+                defaults.max_string_chars as u64,
+            )?,
+            max_url_chars: positive(
+                "ingest.max_url_chars",
+                i.max_url_chars,
+                defaults.max_url_chars as u64,
+            )?,
+            max_properties_bytes: positive(
+                "ingest.max_properties_bytes",
+                i.max_properties_bytes.map(|b| b.0),
+                defaults.max_properties_bytes as u64,
+            )?,
+            max_properties_depth: positive(
+                "ingest.max_properties_depth",
+                i.max_properties_depth,
+                defaults.max_properties_depth as u64,
+            )?,
+            max_future: chrono_duration("ingest.max_future", i.max_future, "24h")?,
+            max_past: chrono_duration("ingest.max_past", i.max_past, "1825days")?,
+        };
+        let max_events_per_request =
+            positive("ingest.max_events_per_request", i.max_events_per_request, 5_000)?;
+        let max_batch_events = positive("ingest.max_batch_events", i.max_batch_events, 50_000)?;
+        let max_pending_events =
+            positive("ingest.max_pending_events", i.max_pending_events, 200_000)?;
+        if max_pending_events < max_events_per_request {
+            return Err(ConfigError::invalid(
+                "ingest.max_pending_events",
+                format!(
+                    "must be at least ingest.max_events_per_request ({max_events_per_request})"
+                ),
+            ));
+        }
+        let ingest = IngestSettings {
+            max_events_per_request,
+            max_batch_events,
+            max_pending_events,
+            retry_after: duration("ingest.retry_after", i.retry_after, "1s")?,
+            limits,
+        };
+
+        let query = QuerySettings {
+            timeout: duration("query.timeout", self.query.timeout, "30s")?,
+            max_buckets: positive("query.max_buckets", self.query.max_buckets, 5_000)?,
+        };
+
+        let format = match text_or(self.log.format, "text").as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::invalid(
+                    "log.format",
+                    format!("`{other}` is not one of text, json"),
+                ));
+            }
+        };
+        let log = LogSettings { level: text_or(self.log.level, "info"), format };
+
+        Ok(Settings { server, storage, ingest, query, log })
+    }
+}
+
+fn text_or(value: Option<Text>, default: &str) -> String {
+    value.map_or_else(|| default.to_owned(), |t| t.0)
+}
+
+fn positive(key: &'static str, value: Option<u64>, default: u64) -> Result<usize, ConfigError> {
+    match value.unwrap_or(default) {
+        0 => Err(ConfigError::invalid(key, "must be greater than zero")),
+        n => usize::try_from(n).map_err(|_| ConfigError::invalid(key, "is too large")),
+    }
+}
+
+fn duration(
+    key: &'static str,
+    value: Option<Text>,
+    default: &str,
+) -> Result<Duration, ConfigError> {
+    let text = text_or(value, default);
+    let parsed = parse_duration(&text).map_err(|m| ConfigError::invalid(key, m))?;
+    if parsed.is_zero() {
+        return Err(ConfigError::invalid(key, "must be longer than zero"));
+    }
+    Ok(parsed)
+}
+
+fn chrono_duration(
+    key: &'static str,
+    value: Option<Text>,
+    default: &str,
+) -> Result<chrono::Duration, ConfigError> {
+    let std = duration(key, value, default)?;
+    chrono::Duration::from_std(std).map_err(|_| ConfigError::invalid(key, "is too long"))
+}

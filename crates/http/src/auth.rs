@@ -1,0 +1,95 @@
+//! Authentication (who is calling: a key from `Authorization: Bearer`) and authorisation (may
+//! they do this: one `require` for every route). Later issues add users, JWTs and roles here.
+
+use crate::{ApiError, AppState};
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use sextant_core::{ErrorKind, ProjectId};
+use sextant_store::{ApiKey, KeyKind};
+
+/// What a route needs the caller to be allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// Send events to a project.
+    Ingest,
+    /// Read and query a project's events.
+    Read,
+    /// Manage organizations, projects and keys; read server metrics.
+    Admin,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) key: ApiKey,
+}
+
+impl Caller {
+    /// Authorises `action`; returns the project the caller is scoped to (none for admin).
+    pub(crate) fn require(&self, action: Action) -> Result<Option<&ProjectId>, ApiError> {
+        let allowed = matches!(
+            (action, self.key.kind),
+            (Action::Ingest, KeyKind::Write | KeyKind::Secret)
+                | (Action::Read, KeyKind::Secret)
+                | (Action::Admin, KeyKind::Admin)
+        );
+        if !allowed {
+            let needs = match action {
+                Action::Ingest => "a project's write or secret key",
+                Action::Read => "a project's secret key (sx_sk_...)",
+                Action::Admin => "an admin key (sx_ak_...)",
+            };
+            return Err(ApiError::new(
+                ErrorKind::Forbidden,
+                format!(
+                    "this endpoint needs {needs}; the key presented is a {} key",
+                    self.key.kind.as_str()
+                ),
+            ));
+        }
+        Ok(self.key.project_id.as_ref())
+    }
+
+    /// Authorises `action` on the caller's own project.
+    pub(crate) fn project(&self, action: Action) -> Result<ProjectId, ApiError> {
+        self.require(action)?.cloned().ok_or_else(|| {
+            ApiError::new(ErrorKind::Forbidden, "this endpoint needs a key scoped to a project")
+        })
+    }
+}
+
+/// The bearer token of a request, if any.
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else { return Ok(None) };
+    let text = value
+        .to_str()
+        .map_err(|_| unauthenticated("the Authorization header is not valid text"))?;
+    let token = text
+        .strip_prefix("Bearer ")
+        .or_else(|| text.strip_prefix("bearer "))
+        .ok_or_else(|| unauthenticated("use `Authorization: Bearer <key>`"))?;
+    Ok(Some(token.trim()))
+}
+
+pub(crate) async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    match state.meta.authenticate(token).await? {
+        Some(key) => Ok(Caller { key }),
+        None => Err(unauthenticated("the key is unknown or revoked")),
+    }
+}
+
+fn unauthenticated(message: &str) -> ApiError {
+    ApiError::new(ErrorKind::Unauthenticated, message)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers)?
+            .ok_or_else(|| unauthenticated("this endpoint needs `Authorization: Bearer <key>`"))?;
+        authenticate(state, token).await
+    }
+}

@@ -1,0 +1,108 @@
+//! API errors: a stable machine `code`, a human `message`, and the one place where error kinds
+//! become HTTP statuses. 5xx details go to the log, not to the client.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use sextant_core::ErrorKind;
+use sextant_ingest::IngestError;
+use sextant_query::QueryError;
+use sextant_store::StoreError;
+use std::time::Duration;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    /// Stable, documented, machine-readable.
+    pub code: &'static str,
+    pub message: String,
+    /// Extra top-level fields of the body (e.g. per-event errors).
+    pub extra: Option<serde_json::Map<String, Value>>,
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, code: kind.code(), message: message.into(), extra: None, retry_after: None }
+    }
+
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+}
+
+/// The single kind → status mapping.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::Overloaded | ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = status_of(self.kind);
+        let message = if status.is_server_error() && self.kind != ErrorKind::Overloaded {
+            tracing::error!(code = self.code, detail = %self.message, "request failed");
+            match self.kind {
+                ErrorKind::Unavailable => {
+                    "storage is temporarily unavailable; retry later".to_owned()
+                }
+                _ => "internal error; the details are in the server log".to_owned(),
+            }
+        } else {
+            self.message
+        };
+        let mut body = self.extra.unwrap_or_default();
+        body.insert("error".into(), json!({ "code": self.code, "message": message }));
+        let mut response = (status, Json(Value::Object(body))).into_response();
+        if let Some(after) = self.retry_after {
+            let seconds = after.as_secs_f64().ceil().max(1.0).to_string();
+            if let Ok(value) = HeaderValue::from_str(&seconds) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let code = match &e {
+            StoreError::Timeout(_) => "query_timeout",
+            StoreError::Query(QueryError::Invalid(_)) => "invalid_query",
+            _ => e.kind().code(),
+        };
+        let retry_after = (e.kind() == ErrorKind::Unavailable).then_some(Duration::from_secs(1));
+        Self { retry_after, ..ApiError::new(e.kind(), e.to_string()).with_code(code) }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        StoreError::Query(e).into()
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        Self { retry_after: e.retry_after(), ..ApiError::new(e.kind(), e.to_string()) }
+    }
+}
+
+/// A panicking handler answers 500 in our error shape instead of dropping the connection.
+pub(crate) fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::new(ErrorKind::Internal, "handler panicked").into_response()
+}

@@ -1,0 +1,37 @@
+//! One module per resource, each with `fn router() -> Router<AppState>`.
+
+pub(crate) mod admin;
+pub(crate) mod events;
+pub(crate) mod health;
+pub(crate) mod query;
+
+use crate::ApiError;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{StatusCode, Uri};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use sextant_core::ErrorKind;
+
+pub(crate) async fn not_found(uri: Uri) -> ApiError {
+    ApiError::new(ErrorKind::NotFound, format!("no route for {}", uri.path()))
+}
+
+/// The raw body, with an oversized one reported in our error shape (413) instead of axum's
+/// plain-text rejection.
+pub(crate) fn raw_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        let kind = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ErrorKind::PayloadTooLarge
+        } else {
+            ErrorKind::InvalidInput
+        };
+        ApiError::new(kind, rejection.body_text())
+    })
+}
+
+/// Parses a JSON body with an error naming what is wrong and where.
+pub(crate) fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::invalid(format!("invalid request body: {e}")).with_code("invalid_body")
+    })
+}

@@ -1,0 +1,200 @@
+//! Planning as data: a spec in, a SQL snapshot (and its parameters) out.
+
+use super::*;
+use serde_json::json;
+
+fn opts() -> PlanOptions {
+    PlanOptions {
+        project_id: ProjectId::new("prj_test"),
+        now: sextant_core::parse_timestamp("2026-11-22T12:00:00Z").unwrap(),
+        max_buckets: 5000,
+    }
+}
+
+fn spec(value: serde_json::Value) -> Query {
+    serde_json::from_value(value).unwrap()
+}
+
+fn planned(value: serde_json::Value) -> Statement {
+    plan(&spec(value), &opts(), Dialect::DuckDb).unwrap().statement().clone()
+}
+
+fn snapshot(statement: &Statement) -> String {
+    let params: Vec<String> =
+        statement.params.iter().enumerate().map(|(i, p)| format!("${} = {p:?}", i + 1)).collect();
+    format!("{}\n-- params\n{}", statement.sql, params.join("\n"))
+}
+
+#[test]
+fn trends_count_per_day() {
+    let s = planned(json!({
+        "kind": "trends",
+        "series": [{"event": "page_view"}],
+        "date_range": {"from": "2026-11-01", "to": "2026-11-21"}
+    }));
+    insta::assert_snapshot!(snapshot(&s));
+}
+
+#[test]
+fn trends_two_series_filters_and_breakdown() {
+    let s = planned(json!({
+        "kind": "trends",
+        "series": [
+            {"event": "signup", "math": "total"},
+            {"event": "purchase", "math": "unique_users", "filters": [{"property": "value", "op": "gte", "value": 10}]}
+        ],
+        "interval": "week",
+        "date_range": {"from": "-30d"},
+        "filters": [
+            {"property": "country", "op": "eq", "value": ["DE", "FR"]},
+            {"property": "properties.plan.tier", "op": "neq", "value": "free"},
+            {"property": "url", "op": "contains", "value": "Checkout"},
+            {"property": "session_id", "op": "is_set"}
+        ],
+        "breakdown": {"property": "properties.utm_source", "limit": 5}
+    }));
+    insta::assert_snapshot!(snapshot(&s));
+}
+
+#[test]
+fn event_list_with_cursor() {
+    let first = plan_event_list(
+        &EventListQuery { limit: Some(2), ..Default::default() },
+        &opts(),
+        Dialect::DuckDb,
+    )
+    .unwrap();
+    insta::assert_snapshot!(snapshot(&first.statement));
+    let t = |s: &str| Cell::Timestamp(sextant_core::parse_timestamp(s).unwrap().timestamp_micros());
+    let row = |ts: &str, id: &str| {
+        let mut row = vec![
+            Cell::Text("prj_test".into()),
+            Cell::Text("e".into()),
+            t(ts),
+            t(ts),
+            Cell::Text(id.into()),
+        ];
+        row.extend(std::iter::repeat_n(Cell::Null, 16));
+        row.extend([Cell::Float(1.5), Cell::Null, Cell::Text(r#"{"a":1}"#.into())]);
+        row
+    };
+    let page = first
+        .assemble(vec![
+            row("2026-11-22T10:00:00Z", "b"),
+            row("2026-11-22T09:00:00Z", "a"),
+            row("2026-11-22T08:00:00Z", "z"),
+        ])
+        .unwrap();
+    assert_eq!(page.events.len(), 2);
+    assert_eq!(page.events[1].value, Some(1.5));
+    assert_eq!(page.events[1].properties["a"], 1);
+    let cursor = page.next_cursor.expect("a third row means another page");
+    let second = plan_event_list(
+        &EventListQuery {
+            limit: Some(2),
+            cursor: Some(cursor),
+            event: Some("e".into()),
+            ..Default::default()
+        },
+        &opts(),
+        Dialect::DuckDb,
+    )
+    .unwrap();
+    assert!(
+        second.statement.sql.contains("(timestamp < $3 OR (timestamp = $3 AND insert_id < $4))"),
+        "{}",
+        second.statement.sql
+    );
+    assert_eq!(second.statement.params[3], Param::Text("a".into()));
+    let last = second.assemble(vec![row("2026-11-22T08:00:00Z", "z")]).unwrap();
+    assert_eq!(last.next_cursor, None);
+}
+
+#[test]
+fn bad_specs_get_specific_errors() {
+    let err = |v: serde_json::Value| match serde_json::from_value::<Query>(v) {
+        Err(e) => e.to_string(),
+        Ok(q) => plan(&q, &opts(), Dialect::DuckDb).unwrap_err().to_string(),
+    };
+    let base = |extra: serde_json::Value| {
+        let mut q =
+            json!({"kind": "trends", "series": [{"event": "x"}], "date_range": {"from": "-7d"}});
+        q.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        q
+    };
+    assert!(err(base(json!({"series": []}))).contains("needs 1 to 20 series"));
+    assert!(
+        err(base(json!({"filters": [{"property": "colour", "op": "eq", "value": 1}]})))
+            .contains("unknown property `colour`")
+    );
+    assert!(
+        err(base(json!({"filters": [{"property": "country", "op": "eq"}]})))
+            .contains("needs a value")
+    );
+    assert!(
+        err(base(json!({"filters": [{"property": "value", "op": "gt", "value": "big"}]})))
+            .contains("needs a number")
+    );
+    assert!(err(base(json!({"interval": "fortnight"}))).contains("unknown variant `fortnight`"));
+    assert!(err(base(json!({"version": 2}))).contains("unsupported trends version 2"));
+    assert!(
+        err(base(json!({"interval": "minute", "date_range": {"from": "-30d"}})))
+            .contains("more than 5000 minute buckets")
+    );
+    assert!(err(json!({"kind": "funnels"})).contains("unknown variant `funnels`"));
+    let bad_cursor = plan_event_list(
+        &EventListQuery { cursor: Some("not-ours".into()), ..Default::default() },
+        &opts(),
+        Dialect::DuckDb,
+    );
+    assert_eq!(bad_cursor.unwrap_err().to_string(), "cursor is not one this server issued");
+}
+
+#[test]
+fn property_refs_round_trip_through_json() {
+    let f: Filter =
+        serde_json::from_value(json!({"property": "properties.a.b", "op": "is_set"})).unwrap();
+    assert_eq!(f.property, PropertyRef::Custom(vec!["a".into(), "b".into()]));
+    assert_eq!(
+        serde_json::to_value(&f).unwrap(),
+        json!({"property": "properties.a.b", "op": "is_set"})
+    );
+    assert!(
+        serde_json::from_value::<Filter>(json!({"property": "properties..x", "op": "is_set"}))
+            .is_err()
+    );
+}
+
+#[test]
+fn assemble_zero_fills_and_orders_breakdowns() {
+    let q = spec(json!({
+        "kind": "trends",
+        "series": [{"event": "a", "math": "unique_users"}],
+        "date_range": {"from": "2026-11-01", "to": "2026-11-03"},
+        "breakdown": {"property": "country"}
+    }));
+    let Plan::Trends(p) = plan(&q, &opts(), Dialect::DuckDb).unwrap();
+    let day =
+        |d: &str| Cell::Timestamp(sextant_core::parse_timestamp(d).unwrap().timestamp_micros());
+    let rows = vec![
+        vec![Cell::Int(0), day("2026-11-02"), Cell::Text("DE".into()), Cell::Int(2)],
+        vec![Cell::Int(1), Cell::Null, Cell::Text("DE".into()), Cell::Int(2)],
+        vec![Cell::Int(0), day("2026-11-01"), Cell::Null, Cell::Int(3)],
+        vec![Cell::Int(0), day("2026-11-03"), Cell::Null, Cell::Int(1)],
+        vec![Cell::Int(1), Cell::Null, Cell::Null, Cell::Int(3)],
+    ];
+    let result = serde_json::to_value(p.assemble(rows).unwrap()).unwrap();
+    assert_eq!(
+        result,
+        json!({
+            "interval": "day",
+            "from": "2026-11-01T00:00:00Z",
+            "to": "2026-11-04T00:00:00Z",
+            "buckets": ["2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z"],
+            "series": [
+                {"series": 0, "label": "a", "math": "unique_users", "breakdown_value": null, "values": [3, 0, 1], "total": 3},
+                {"series": 0, "label": "a", "math": "unique_users", "breakdown_value": "DE", "values": [0, 2, 0], "total": 2}
+            ]
+        })
+    );
+}

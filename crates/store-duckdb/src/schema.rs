@@ -1,0 +1,61 @@
+//! The events table and its numbered migrations. Column names match
+//! `sextant_query::EVENT_COLUMNS`; `docs/schema.md` explains each one.
+
+use duckdb::Connection;
+
+/// Applied in order, each once, each in its own transaction. Never edit a released entry:
+/// append a new one.
+const MIGRATIONS: &[(i32, &str)] = &[(
+    1,
+    "CREATE TABLE events (
+        project_id  VARCHAR   NOT NULL,
+        event       VARCHAR   NOT NULL,
+        timestamp   TIMESTAMP NOT NULL,
+        received_at TIMESTAMP NOT NULL,
+        insert_id   VARCHAR   NOT NULL,
+        user_id     VARCHAR,
+        device_id   VARCHAR,
+        person_id   VARCHAR,
+        session_id  VARCHAR,
+        app         VARCHAR,
+        url         VARCHAR,
+        host        VARCHAR,
+        path        VARCHAR,
+        route       VARCHAR,
+        referrer    VARCHAR,
+        entity_type VARCHAR,
+        entity_id   VARCHAR,
+        device_type VARCHAR,
+        browser     VARCHAR,
+        os          VARCHAR,
+        country     VARCHAR,
+        value       DOUBLE,
+        library     VARCHAR,
+        properties  JSON
+    );",
+)];
+
+/// Brings the schema up to date; returns the version it ends at.
+pub(crate) fn migrate(conn: &Connection) -> duckdb::Result<i32> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS sextant_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")?;
+    let current: i32 =
+        conn.query_row("SELECT coalesce(max(version), 0) FROM sextant_migrations", [], |row| {
+            row.get(0)
+        })?;
+    let mut version = current;
+    for (number, sql) in MIGRATIONS.iter().filter(|(n, _)| *n > current) {
+        conn.execute_batch("BEGIN TRANSACTION")?;
+        let applied = conn.execute_batch(sql).and_then(|()| {
+            conn.execute("INSERT INTO sextant_migrations (version) VALUES (?)", [*number])
+        });
+        match applied {
+            Ok(_) => conn.execute_batch("COMMIT")?,
+            Err(e) => {
+                conn.execute_batch("ROLLBACK")?;
+                return Err(e);
+            }
+        }
+        version = *number;
+    }
+    Ok(version)
+}

@@ -1,0 +1,85 @@
+//! The single writer: one thread owns the write connection, so appends never contend with each
+//! other and never run on async executor threads. Each append is one transaction; DuckDB
+//! fsyncs its WAL on commit, which is what makes an acknowledged append durable.
+
+use crate::{convert, error};
+use duckdb::Connection;
+use sextant_core::{Event, ProjectId};
+use sextant_query::TimeRange;
+use sextant_store::StoreError;
+use std::sync::mpsc;
+use std::time::Instant;
+use tokio::sync::oneshot;
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+pub(crate) enum Command {
+    Append { events: Vec<Event>, reply: Reply<()> },
+    Delete { project: ProjectId, range: TimeRange, reply: Reply<u64> },
+    Close { reply: Reply<()> },
+}
+
+/// Runs until `Close` (checkpoints first) or until every sender is gone.
+pub(crate) fn run(conn: Connection, commands: mpsc::Receiver<Command>) {
+    while let Ok(command) = commands.recv() {
+        match command {
+            Command::Append { events, reply } => {
+                let started = Instant::now();
+                let result = append(&conn, &events);
+                tracing::debug!(
+                    events = events.len(),
+                    elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+                    ok = result.is_ok(),
+                    "append committed"
+                );
+                let _ = reply.send(result);
+            }
+            Command::Delete { project, range, reply } => {
+                let _ = reply.send(delete(&conn, &project, range));
+            }
+            Command::Close { reply } => {
+                let result = conn.execute_batch("CHECKPOINT").map_err(error::internal);
+                drop(conn);
+                let _ = reply.send(result);
+                return;
+            }
+        }
+    }
+}
+
+fn append(conn: &Connection, events: &[Event]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN TRANSACTION").map_err(error::internal)?;
+    let written = (|| {
+        let mut appender = conn.appender("events")?;
+        for event in events {
+            convert::append_event(&mut appender, event)?;
+        }
+        appender.flush()
+    })();
+    match written.and_then(|()| conn.execute_batch("COMMIT")) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            // The transaction may already be gone if COMMIT itself failed.
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(error::internal(e))
+        }
+    }
+}
+
+fn delete(conn: &Connection, project: &ProjectId, range: TimeRange) -> Result<u64, StoreError> {
+    let params = [
+        convert::param_value(&sextant_query::Param::Text(project.to_string())),
+        convert::param_value(&sextant_query::Param::Timestamp(range.from)),
+        convert::param_value(&sextant_query::Param::Timestamp(range.to)),
+    ];
+    let deleted = conn
+        .execute(
+            "DELETE FROM events WHERE project_id = $1 AND timestamp >= $2 AND timestamp < $3",
+            duckdb::params_from_iter(params),
+        )
+        .map_err(error::internal)?;
+    Ok(deleted as u64)
+}

@@ -1,0 +1,278 @@
+//! Cases every events backend must pass, on the hand-computed fixtures in `tests/fixtures`.
+// Test code: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::Subject;
+use crate::StoreError;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sextant_core::{Event, EventInput, InputMode, Limits, ProjectId, parse_timestamp};
+use sextant_query::{EventListQuery, PlanOptions, Query, TimeRange};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+fn received_at() -> DateTime<Utc> {
+    parse_timestamp("2026-11-20T00:00:00Z").unwrap()
+}
+
+/// The basic fixture events, for `project`.
+pub fn fixture_events(project: &ProjectId) -> Vec<Event> {
+    let text = std::fs::read_to_string(fixtures_dir().join("events/basic.ndjson")).unwrap();
+    let limits = Limits::default();
+    let input = EventInput {
+        project_id: project,
+        received_at: received_at(),
+        limits: &limits,
+        mode: InputMode::Import,
+    };
+    text.lines().map(|line| input.parse(serde_json::from_str(line).unwrap()).unwrap()).collect()
+}
+
+fn opts(project: &ProjectId, now: &str) -> PlanOptions {
+    PlanOptions {
+        project_id: project.clone(),
+        now: parse_timestamp(now).unwrap(),
+        max_buckets: 5000,
+    }
+}
+
+async fn loaded(subject: &Subject, project: &str) -> ProjectId {
+    let project = ProjectId::new(project);
+    subject.store.append(fixture_events(&project)).await.unwrap();
+    project
+}
+
+/// Every `tests/fixtures/trends/*.json` answers exactly as written down.
+pub async fn trends_fixtures(subject: &Subject) {
+    let project = loaded(subject, "prj_fixture").await;
+    let mut paths: Vec<_> = std::fs::read_dir(fixtures_dir().join("trends"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 5, "fixtures missing from {}", fixtures_dir().display());
+    for path in paths {
+        let fixture: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let query: Query = serde_json::from_value(fixture["query"].clone()).unwrap();
+        let result = subject
+            .store
+            .query(&query, &opts(&project, fixture["now"].as_str().unwrap()))
+            .await
+            .unwrap();
+        let got = serde_json::to_value(result).unwrap();
+        assert_eq!(
+            got,
+            fixture["expected"],
+            "fixture {} ({})",
+            path.display(),
+            fixture["description"]
+        );
+    }
+}
+
+/// Another project's events never appear in a project's answers.
+pub async fn scoped_to_project(subject: &Subject) {
+    let mine = loaded(subject, "prj_mine").await;
+    let other = ProjectId::new("prj_other");
+    let mut theirs = fixture_events(&other);
+    theirs.extend(fixture_events(&other));
+    subject.store.append(theirs).await.unwrap();
+
+    assert_eq!(subject.store.project_stats(&mine).await.unwrap().events, 16);
+    assert_eq!(subject.store.project_stats(&other).await.unwrap().events, 32);
+    let page = subject
+        .store
+        .list_events(
+            &EventListQuery { limit: Some(1000), ..Default::default() },
+            &opts(&mine, "2026-11-22T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.events.len(), 16);
+    assert!(page.events.iter().all(|e| e.project_id == mine));
+    let query: Query = serde_json::from_value(serde_json::json!({"kind": "trends", "series": [{}], "date_range": {"from": "2026-11-01", "to": "2026-11-04"}})).unwrap();
+    let crate_result =
+        subject.store.query(&query, &opts(&mine, "2026-11-22T00:00:00Z")).await.unwrap();
+    let sextant_query::QueryResult::Trends(trends) = crate_result;
+    assert_eq!(trends.series[0].total, 16);
+}
+
+/// Pages are newest first, ordered by (timestamp, insert_id), and cover everything once.
+pub async fn list_pages_newest_first(subject: &Subject) {
+    let project = loaded(subject, "prj_pages").await;
+    let opts = opts(&project, "2026-11-22T00:00:00Z");
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = subject
+            .store
+            .list_events(&EventListQuery { limit: Some(3), cursor, ..Default::default() }, &opts)
+            .await
+            .unwrap();
+        assert!(page.events.len() <= 3);
+        seen.extend(page.events.into_iter().map(|e| e.insert_id));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let expected: Vec<String> = [
+        "e16", "e15", "e14", "e13", "e12", "e11", "e10", "e09", "e08", "e07", "e06", "e05", "e04",
+        "e03", "e02", "e01",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(seen, expected, "e10 and e09 share a timestamp and order by insert_id");
+
+    let filtered = subject
+        .store
+        .list_events(
+            &EventListQuery {
+                event: Some("purchase".into()),
+                from: Some("2026-11-02".into()),
+                to: Some("2026-11-02".into()),
+                ..Default::default()
+            },
+            &opts,
+        )
+        .await
+        .unwrap();
+    let ids: Vec<_> = filtered.events.iter().map(|e| e.insert_id.as_str()).collect();
+    assert_eq!(ids, ["e09", "e08"]);
+    assert_eq!(filtered.next_cursor, None);
+}
+
+/// Export returns exactly what was appended, field for field, oldest first.
+pub async fn export_round_trips(subject: &Subject) {
+    let project = loaded(subject, "prj_export").await;
+    let exported = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&exported);
+    subject
+        .store
+        .export(
+            &project,
+            None,
+            Box::new(move |e| {
+                sink.lock().unwrap().push(e);
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap();
+    let exported = exported.lock().unwrap().clone();
+    assert_eq!(exported, fixture_events(&project));
+
+    let range = TimeRange {
+        from: parse_timestamp("2026-11-03").unwrap(),
+        to: parse_timestamp("2026-11-04").unwrap(),
+    };
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    subject
+        .store
+        .export(
+            &project,
+            Some(range),
+            Box::new(move |_| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), 5, "e11..e15");
+
+    let failing = subject
+        .store
+        .export(&project, None, Box::new(|_| Err(StoreError::Internal("sink full".into()))))
+        .await;
+    assert_eq!(
+        failing.unwrap_err().to_string(),
+        "storage error: sink full",
+        "sink errors stop the export"
+    );
+}
+
+/// Retention deletes a time range of one project only; stats follow.
+pub async fn delete_range_and_stats(subject: &Subject) {
+    let project = loaded(subject, "prj_retention").await;
+    let bystander = loaded(subject, "prj_bystander").await;
+    let stats = subject.store.project_stats(&project).await.unwrap();
+    assert_eq!(stats.events, 16);
+    assert_eq!(stats.oldest, parse_timestamp("2026-11-01T10:00:00Z"));
+    assert_eq!(stats.newest, parse_timestamp("2026-11-04T00:00:00Z"));
+
+    let day_one = TimeRange {
+        from: parse_timestamp("2000-01-01").unwrap(),
+        to: parse_timestamp("2026-11-02").unwrap(),
+    };
+    assert_eq!(subject.store.delete_range(&project, day_one).await.unwrap(), 5);
+    let stats = subject.store.project_stats(&project).await.unwrap();
+    assert_eq!(stats.events, 11);
+    assert_eq!(stats.oldest, parse_timestamp("2026-11-02T00:00:00Z"));
+    assert_eq!(subject.store.project_stats(&bystander).await.unwrap().events, 16);
+    assert_eq!(subject.store.delete_range(&project, day_one).await.unwrap(), 0);
+
+    let empty = subject.store.project_stats(&ProjectId::new("prj_nothing")).await.unwrap();
+    assert_eq!((empty.events, empty.oldest, empty.newest), (0, None, None));
+}
+
+/// Appends from many tasks while queries run: nothing lost, nothing doubled.
+pub async fn concurrent_appends_and_queries(subject: &Subject) {
+    let project = ProjectId::new("prj_busy");
+    let mut tasks = Vec::new();
+    for writer in 0..8 {
+        let store = Arc::clone(&subject.store);
+        let project = project.clone();
+        tasks.push(tokio::spawn(async move {
+            for batch in 0..10 {
+                let events = fixture_events(&project)
+                    .into_iter()
+                    .map(|mut e| {
+                        e.insert_id = format!("{writer}-{batch}-{}", e.insert_id);
+                        e
+                    })
+                    .collect();
+                store.append(events).await.unwrap();
+            }
+        }));
+    }
+    let store = Arc::clone(&subject.store);
+    let reader_project = project.clone();
+    let reader = tokio::spawn(async move {
+        let mut last = 0;
+        for _ in 0..20 {
+            let n = store.project_stats(&reader_project).await.unwrap().events;
+            assert!(n >= last, "counts only grow: {last} then {n}");
+            assert_eq!(n % 16, 0, "appends are atomic: saw {n}");
+            last = n;
+        }
+    });
+    for task in tasks {
+        task.await.unwrap();
+    }
+    reader.await.unwrap();
+    assert_eq!(subject.store.project_stats(&project).await.unwrap().events, 8 * 10 * 16);
+}
+
+pub async fn empty_append_is_a_no_op(subject: &Subject) {
+    subject.store.append(Vec::new()).await.unwrap();
+    assert_eq!(subject.store.project_stats(&ProjectId::new("prj_x")).await.unwrap().events, 0);
+    subject.store.ping().await.unwrap();
+}
+
+/// After `close`, work is refused with "unavailable" rather than hanging or crashing.
+pub async fn closed_store_refuses_work(subject: &Subject) {
+    let project = loaded(subject, "prj_closing").await;
+    subject.store.close().await.unwrap();
+    let err = subject.store.append(fixture_events(&project)).await.unwrap_err();
+    assert_eq!(err.kind(), sextant_core::ErrorKind::Unavailable, "{err}");
+    let err = subject.store.project_stats(&project).await.unwrap_err();
+    assert_eq!(err.kind(), sextant_core::ErrorKind::Unavailable, "{err}");
+}

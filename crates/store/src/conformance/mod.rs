@@ -1,0 +1,59 @@
+//! The conformance suites every storage backend must pass. A backend's test crate
+//! instantiates them with [`event_store_conformance!`] and [`meta_store_conformance!`].
+
+pub mod events;
+pub mod meta;
+
+pub use events::fixture_events;
+
+use crate::{EventStore, MetaStore};
+use std::sync::Arc;
+
+/// A fresh, empty events store plus whatever must outlive it (e.g. its temporary directory).
+pub struct Subject {
+    pub store: Arc<dyn EventStore>,
+    pub keep_alive: Box<dyn std::any::Any + Send>,
+}
+
+/// A fresh, empty metadata store plus whatever must outlive it.
+pub struct MetaSubject {
+    pub store: Arc<dyn MetaStore>,
+    pub keep_alive: Box<dyn std::any::Any + Send>,
+}
+
+/// Expands to one `#[tokio::test]` per events case; `$make` is an async function returning a
+/// fresh [`Subject`].
+#[macro_export]
+macro_rules! event_store_conformance {
+    ($make:path) => {
+        $crate::conformance_cases!(events, $make;
+            trends_fixtures, scoped_to_project, list_pages_newest_first, export_round_trips,
+            delete_range_and_stats, concurrent_appends_and_queries, empty_append_is_a_no_op,
+            closed_store_refuses_work);
+    };
+}
+
+/// Expands to one `#[tokio::test]` per metadata case; `$make` is an async function returning
+/// a fresh [`MetaSubject`].
+#[macro_export]
+macro_rules! meta_store_conformance {
+    ($make:path) => {
+        $crate::conformance_cases!(meta, $make;
+            orgs_are_idempotent_by_name, projects_come_with_a_write_key, keys_authenticate_until_revoked,
+            key_scopes_are_checked, find_project_by_id_or_name, users_are_unique_by_email);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! conformance_cases {
+    ($suite:ident, $make:path; $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let subject = $make().await;
+                $crate::conformance::$suite::$case(&subject).await;
+            }
+        )*
+    };
+}

@@ -1,0 +1,14 @@
+//! The storage boundary. Everything outside the store crates talks to events and metadata only
+//! through these traits; backends (DuckDB, later ClickHouse; SQLite, later PostgreSQL)
+//! implement them and prove it by passing the shared conformance suite.
+
+mod error;
+mod event_store;
+mod meta_store;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::StoreError;
+pub use event_store::{EventStore, ProjectStats, RowSink};
+pub use meta_store::{ApiKey, CreatedKey, KeyKind, MetaStore, NewKey, Organization, Project, User};
