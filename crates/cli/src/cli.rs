@@ -112,10 +112,10 @@ pub struct QueryArgs {
     #[arg(long, value_enum, default_value = "day")]
     pub interval: IntervalArg,
     /// Start: RFC 3339, a date, or relative like -7d.
-    #[arg(long, default_value = "-7d")]
+    #[arg(long, default_value = "-7d", allow_hyphen_values = true)]
     pub from: String,
     /// End (exclusive; dates are inclusive); default now.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub to: Option<String>,
     /// Property to break down by, e.g. `country` or `properties.plan`.
     #[arg(long)]
@@ -144,9 +144,10 @@ pub struct ExportArgs {
     /// Output file; default stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    #[arg(long)]
+    /// Same syntax as `query --from`.
+    #[arg(long, allow_hyphen_values = true)]
     pub from: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub to: Option<String>,
 }
 

@@ -45,6 +45,7 @@ impl Stores {
             memory_limit: duck.memory_limit,
             readers: duck.readers,
             query_timeout: settings.query.timeout,
+            checkpoint_threshold: duck.checkpoint_threshold,
         };
         // Opening replays the WAL and may take a while: not on an executor thread.
         tokio::task::spawn_blocking(move || DuckDbStore::open(&dir, &options))
@@ -83,17 +84,12 @@ pub async fn serve(
         settings.ingest.max_events_per_request,
         Arc::clone(&metrics),
     );
-    let state = AppState {
-        meta,
-        events,
-        ingestor: Arc::new(ingestor),
-        metrics,
-        limits: HttpLimits {
-            max_body_bytes: settings.server.max_body_bytes,
-            request_timeout: settings.server.request_timeout,
-            max_buckets: settings.query.max_buckets,
-        },
+    let limits = HttpLimits {
+        max_body_bytes: settings.server.max_body_bytes,
+        request_timeout: settings.server.request_timeout,
+        max_buckets: settings.query.max_buckets,
     };
+    let state = AppState::new(meta, events, Arc::new(ingestor), metrics, limits);
     let app = sextant_http::app(state);
     let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {

@@ -64,6 +64,21 @@ fn demo_is_deterministic_and_exports_round_trip() {
     assert!(parsed["series"].as_array().unwrap().len() > 5, "several countries");
     let table = query("one", &["--event", "purchase", "--where", "country=US"]);
     assert!(table.contains("bucket") && table.contains("total"), "{table}");
+    // Relative ranges start with a dash and must not be taken for flags.
+    let relative = s.run(&[
+        "query",
+        "--project",
+        "one",
+        "--from",
+        "-36500d",
+        "--interval",
+        "month",
+        "--format",
+        "json",
+    ]);
+    let relative: Value = serde_json::from_str(&relative).unwrap();
+    let total: u64 = relative["series"][0]["total"].as_u64().unwrap();
+    assert_eq!(total, 20_000, "every demo event is in the last 100 years");
 
     let file = s.dir.path().join("one.ndjson");
     s.run(&["export", "--project", "one", "--output", file.to_str().unwrap()]);

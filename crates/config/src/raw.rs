@@ -44,6 +44,7 @@ pub struct RawDuckDb {
     pub threads: Option<u64>,
     pub memory_limit: Option<ByteSize>,
     pub readers: Option<u64>,
+    pub checkpoint_threshold: Option<ByteSize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

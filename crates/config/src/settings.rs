@@ -44,6 +44,8 @@ pub struct DuckDbSettings {
     pub memory_limit: Option<u64>,
     /// Read connections, i.e. how many queries run at once.
     pub readers: usize,
+    /// WAL bytes that trigger a checkpoint.
+    pub checkpoint_threshold: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +136,11 @@ impl RawConfig {
                 .transpose()?,
             memory_limit: self.storage.duckdb.memory_limit.map(|b| b.0),
             readers: positive("storage.duckdb.readers", self.storage.duckdb.readers, 4)?,
+            checkpoint_threshold: self
+                .storage
+                .duckdb
+                .checkpoint_threshold
+                .map_or(256 << 20, |b| b.0),
         };
         let storage = StorageSettings { data_dir, meta_url, duckdb };
 

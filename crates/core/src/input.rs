@@ -295,7 +295,8 @@ impl Reader<'_> {
                 ),
             );
         }
-        let size = serde_json::to_string(&map).map_or(usize::MAX, |s| s.len());
+        let mut size = ByteCount(0);
+        let size = serde_json::to_writer(&mut size, &map).map_or(usize::MAX, |()| size.0);
         if size > limits.max_properties_bytes {
             self.fail(
                 "properties",
@@ -307,6 +308,20 @@ impl Reader<'_> {
             );
         }
         map
+    }
+}
+
+/// Measures serialized size without building the string.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

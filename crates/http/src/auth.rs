@@ -8,6 +8,9 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sextant_core::{ErrorKind, ProjectId};
 use sextant_store::{ApiKey, KeyKind};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// What a route needs the caller to be allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +77,52 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
 }
 
 pub(crate) async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    if let Some(key) = state.keys.get(token) {
+        return Ok(Caller { key });
+    }
     match state.meta.authenticate(token).await? {
-        Some(key) => Ok(Caller { key }),
+        Some(key) => {
+            state.keys.put(token, key.clone());
+            Ok(Caller { key })
+        }
         None => Err(unauthenticated("the key is unknown or revoked")),
+    }
+}
+
+/// Recently authenticated keys, so busy ingestion does not query the metadata store on every
+/// request. Revocations through this server's API apply at once; through another process (the
+/// CLI, another node) within [`KEY_CACHE_TTL`].
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    entries: Mutex<HashMap<String, (ApiKey, Instant)>>,
+}
+
+/// How long a looked-up key is trusted without asking the metadata store again.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
+/// Beyond this many cached keys the cache starts over (keys are few; this bounds memory).
+const KEY_CACHE_MAX: usize = 10_000;
+
+impl KeyCache {
+    fn get(&self, token: &str) -> Option<ApiKey> {
+        let entries = self.entries.lock().ok()?;
+        let (key, at) = entries.get(token)?;
+        (at.elapsed() < KEY_CACHE_TTL).then(|| key.clone())
+    }
+
+    fn put(&self, token: &str, key: ApiKey) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= KEY_CACHE_MAX {
+                entries.clear();
+            }
+            entries.insert(token.to_owned(), (key, Instant::now()));
+        }
+    }
+
+    /// Drops a key everywhere it is cached, e.g. when it is revoked.
+    pub(crate) fn forget(&self, key_id: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, (key, _)| key.id != key_id);
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod observe;
 mod routes;
 mod state;
 
+pub use auth::KEY_CACHE_TTL;
 pub use error::ApiError;
 pub use routes::admin::DEFAULT_ORG;
 pub use state::{AppState, HttpLimits};

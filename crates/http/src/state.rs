@@ -1,5 +1,6 @@
 //! What every handler can reach.
 
+use crate::auth::KeyCache;
 use sextant_ingest::Ingestor;
 use sextant_store::{EventStore, MetaStore};
 use sextant_telemetry::Metrics;
@@ -17,9 +18,22 @@ pub struct HttpLimits {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub meta: Arc<dyn MetaStore>,
-    pub events: Arc<dyn EventStore>,
-    pub ingestor: Arc<Ingestor>,
-    pub metrics: Arc<Metrics>,
-    pub limits: HttpLimits,
+    pub(crate) meta: Arc<dyn MetaStore>,
+    pub(crate) events: Arc<dyn EventStore>,
+    pub(crate) ingestor: Arc<Ingestor>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) limits: HttpLimits,
+    pub(crate) keys: Arc<KeyCache>,
+}
+
+impl AppState {
+    pub fn new(
+        meta: Arc<dyn MetaStore>,
+        events: Arc<dyn EventStore>,
+        ingestor: Arc<Ingestor>,
+        metrics: Arc<Metrics>,
+        limits: HttpLimits,
+    ) -> Self {
+        Self { meta, events, ingestor, metrics, limits, keys: Arc::default() }
+    }
 }

@@ -58,17 +58,12 @@ async fn test_app_with(max_pending_events: usize) -> TestApp {
         .create_key(NewKey { kind: KeyKind::Admin, project_id: None, name: "t".into() })
         .await
         .unwrap();
-    let state = AppState {
-        meta: meta.clone(),
-        events,
-        ingestor,
-        metrics,
-        limits: HttpLimits {
-            max_body_bytes: 1 << 20,
-            request_timeout: Duration::from_secs(10),
-            max_buckets: 1000,
-        },
+    let limits = HttpLimits {
+        max_body_bytes: 1 << 20,
+        request_timeout: Duration::from_secs(10),
+        max_buckets: 1000,
     };
+    let state = AppState::new(meta.clone(), events, ingestor, metrics, limits);
     TestApp {
         router: app(state),
         meta,

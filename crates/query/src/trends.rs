@@ -76,57 +76,71 @@ pub(crate) fn plan(
         format!("timestamp < {}", b.param(Param::Timestamp(range.to))),
     ];
     scope.extend(conditions(b, &q.filters)?);
-    let bucket = b.truncate(q.interval, "timestamp");
-    let breakdown = match &q.breakdown {
-        Some(bd) => property_expr(b, &bd.property),
-        None => b.null_text(),
+    let conditions =
+        q.series.iter().map(|s| series_conditions(b, s)).collect::<Result<Vec<_>, QueryError>>()?;
+    // The series conditions also go into WHERE (not only into the flags) so the scan can push
+    // them down, e.g. `event = $4` onto the dictionary-compressed column. A series without
+    // conditions matches every event in scope, and then there is nothing to add.
+    match conditions.as_slice() {
+        [only] => scope.extend(only.iter().cloned()),
+        several if several.iter().all(|c| !c.is_empty()) => {
+            let any: Vec<String> = several.iter().map(|c| format!("({})", all_of(c))).collect();
+            scope.push(format!("({})", any.join(" OR ")));
+        }
+        _ => {}
+    }
+    // With one series its conditions are already the WHERE clause: no per-series flags, and
+    // plain aggregates, which DuckDB runs ~30% faster than conditional ones (sextant-bench).
+    let single = q.series.len() == 1;
+    let flags: String = if single {
+        String::new()
+    } else {
+        conditions.iter().enumerate().map(|(i, c)| format!(", ({}) AS s{i}", all_of(c))).collect()
     };
-    let flags = q
-        .series
-        .iter()
-        .enumerate()
-        .map(|(i, s)| Ok(format!("({}) AS s{i}", series_condition(b, s)?)))
-        .collect::<Result<Vec<_>, QueryError>>()?;
-    let any_series = (0..q.series.len()).map(|i| format!("s{i}")).collect::<Vec<_>>().join(" OR ");
     let aggregates = q
         .series
         .iter()
         .enumerate()
-        .map(|(i, s)| match s.math {
-            Math::Total => format!("{} AS v{i}", b.count_if(&format!("s{i}"))),
-            Math::UniqueUsers => {
+        .map(|(i, s)| match (s.math, single) {
+            (Math::Total, true) => format!("count(*) AS v{i}"),
+            (Math::UniqueUsers, true) => format!("count(DISTINCT person_id) AS v{i}"),
+            (Math::Total, false) => format!("{} AS v{i}", b.count_if(&format!("s{i}"))),
+            (Math::UniqueUsers, false) => {
                 format!("{} AS v{i}", b.count_distinct_if("person_id", &format!("s{i}")))
             }
         })
         .collect::<Vec<_>>()
         .join(", ");
-
-    let mut sql = format!(
-        "WITH matched AS (\n  SELECT * FROM (\n    SELECT {bucket} AS bucket, {breakdown} AS breakdown, person_id, {flags}\n    FROM events\n    WHERE {scope}\n  ) WHERE {any_series}\n)",
-        flags = flags.join(", "),
+    let bucket = b.truncate(q.interval, "timestamp");
+    let breakdown = match &q.breakdown {
+        Some(bd) => format!("{} AS breakdown, ", property_expr(b, &bd.property)),
+        None => String::new(),
+    };
+    let matched = format!(
+        "SELECT {bucket} AS bucket, {breakdown}person_id{flags}\n    FROM events\n    WHERE {scope}",
         scope = all_of(&scope),
     );
-    let source = match &q.breakdown {
+
+    // One scan. With a breakdown, every value is aggregated, then only the most frequent ones
+    // are kept: cheaper than a first pass to find them (the grouped rows are few). Without
+    // one, the breakdown column is a typed NULL added after grouping (grouping by a constant
+    // column costs DuckDB ~50% more).
+    let sql = match &q.breakdown {
+        None => format!(
+            "SELECT GROUPING(bucket) AS is_total, bucket, {null} AS breakdown, {aggregates}\nFROM (\n    {matched}\n)\nGROUP BY GROUPING SETS ((bucket), ())",
+            null = b.null_text(),
+        ),
         Some(bd) => {
-            let limit = bd.limit.clamp(1, MAX_BREAKDOWN_LIMIT);
-            let limit = b.param(Param::Int(i64::try_from(limit).unwrap_or(25)));
-            sql.push_str(&format!(
-                ",\ntop_breakdowns AS (\n  SELECT breakdown FROM matched GROUP BY breakdown ORDER BY count(*) DESC, breakdown NULLS LAST LIMIT {limit}\n)"
+            let limit = b.param(Param::Int(
+                i64::try_from(bd.limit.clamp(1, MAX_BREAKDOWN_LIMIT)).unwrap_or(25),
             ));
-            "matched JOIN top_breakdowns ON matched.breakdown IS NOT DISTINCT FROM top_breakdowns.breakdown"
+            let values =
+                (0..q.series.len()).map(|i| format!("grouped.v{i}")).collect::<Vec<_>>().join(", ");
+            format!(
+                "WITH grouped AS (\n  SELECT GROUPING(bucket) AS is_total, bucket, breakdown, count(*) AS matched_events, {aggregates}\n  FROM (\n    {matched}\n  )\n  GROUP BY GROUPING SETS ((bucket, breakdown), (breakdown))\n),\ntop_breakdowns AS (\n  SELECT breakdown FROM grouped WHERE is_total = 1 ORDER BY matched_events DESC, breakdown NULLS LAST LIMIT {limit}\n)\nSELECT grouped.is_total, grouped.bucket, grouped.breakdown, {values}\nFROM grouped JOIN top_breakdowns ON grouped.breakdown IS NOT DISTINCT FROM top_breakdowns.breakdown"
+            )
         }
-        None => "matched",
     };
-    let grouping = if q.breakdown.is_some() {
-        "GROUPING SETS ((bucket, matched.breakdown), (matched.breakdown))"
-    } else {
-        "GROUPING SETS ((bucket), ())"
-    };
-    let selected_breakdown =
-        if q.breakdown.is_some() { "matched.breakdown".to_owned() } else { b.null_text() };
-    sql.push_str(&format!(
-        "\nSELECT GROUPING(bucket) AS is_total, bucket, {selected_breakdown} AS breakdown, {aggregates}\nFROM {source}\nGROUP BY {grouping}"
-    ));
 
     let series = q
         .series
@@ -151,13 +165,14 @@ pub(crate) fn plan(
     })
 }
 
-fn series_condition(b: &mut SqlBuilder, s: &Series) -> Result<String, QueryError> {
+/// What a series counts, as conditions to AND (none: every event in scope).
+fn series_conditions(b: &mut SqlBuilder, s: &Series) -> Result<Vec<String>, QueryError> {
     let mut parts = Vec::new();
     if let Some(name) = &s.event {
         parts.push(format!("event = {}", b.param(Param::Text(name.clone()))));
     }
     parts.extend(conditions(b, &s.filters)?);
-    Ok(all_of(&parts))
+    Ok(parts)
 }
 
 /// Accumulates one (series, breakdown value) line.

@@ -45,8 +45,8 @@ pub(crate) fn append_event(appender: &mut Appender<'_>, e: &Event) -> duckdb::Re
     let project = ToSqlOutput::Borrowed(ValueRef::Text(e.project_id.as_str().as_bytes()));
     let timestamp = micros(e.timestamp);
     let received_at = micros(e.received_at);
-    let properties = (!e.properties.is_empty())
-        .then(|| serde_json::Value::Object(e.properties.clone()).to_string());
+    let properties =
+        if e.properties.is_empty() { None } else { serde_json::to_string(&e.properties).ok() };
     let row: [&dyn ToSql; 24] = [
         &project,
         &e.event,

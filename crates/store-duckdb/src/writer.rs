@@ -14,9 +14,22 @@ use tokio::sync::oneshot;
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 pub(crate) enum Command {
-    Append { events: Vec<Event>, reply: Reply<()> },
-    Delete { project: ProjectId, range: TimeRange, reply: Reply<u64> },
-    Close { reply: Reply<()> },
+    Append {
+        events: Vec<Event>,
+        reply: Reply<()>,
+    },
+    Delete {
+        project: ProjectId,
+        range: TimeRange,
+        reply: Reply<u64>,
+    },
+    /// Answers at once: proves the writer thread is alive and not stuck.
+    Ping {
+        reply: Reply<()>,
+    },
+    Close {
+        reply: Reply<()>,
+    },
 }
 
 /// Runs until `Close` (checkpoints first) or until every sender is gone.
@@ -36,6 +49,9 @@ pub(crate) fn run(conn: Connection, commands: mpsc::Receiver<Command>) {
             }
             Command::Delete { project, range, reply } => {
                 let _ = reply.send(delete(&conn, &project, range));
+            }
+            Command::Ping { reply } => {
+                let _ = reply.send(Ok(()));
             }
             Command::Close { reply } => {
                 let result = conn.execute_batch("CHECKPOINT").map_err(error::internal);

@@ -8,7 +8,7 @@ use anyhow::Context;
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use sextant_config::Settings;
-use sextant_core::{EventInput, InputMode};
+use sextant_core::{Event, EventInput, InputMode};
 use sextant_query::DateRange;
 use sextant_store::{EventStore, StoreError};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
@@ -36,50 +36,27 @@ pub(crate) async fn import(args: ImportArgs, settings: Settings) -> anyhow::Resu
     let outcome = async {
         let project = find_project(stores.meta.as_ref(), &args.project).await?;
         let progress = bar(size, "importing", "binary_bytes");
-        let limits = settings.ingest.limits.clone();
-        let received_at = Utc::now();
-        let input = EventInput {
-            project_id: &project.id,
-            received_at,
-            limits: &limits,
-            mode: InputMode::Import,
+        // Reading and parsing on a blocking thread, appending here: the two overlap.
+        let (batches, mut received) = tokio::sync::mpsc::channel(2);
+        let parser = {
+            let (project_id, limits, progress) =
+                (project.id.clone(), settings.ingest.limits.clone(), progress.clone());
+            tokio::task::spawn_blocking(move || {
+                let input = EventInput {
+                    project_id: &project_id,
+                    received_at: Utc::now(),
+                    limits: &limits,
+                    mode: InputMode::Import,
+                };
+                parse_lines(progress.wrap_read(reader), &input, &progress, &batches)
+            })
         };
-        let (mut imported, mut rejected) = (0u64, 0u64);
-        let mut batch = Vec::with_capacity(IMPORT_BATCH);
-        let mut lines = BufReader::new(progress.wrap_read(reader)).lines();
-        let mut number = 0usize;
-        // Reading is blocking, but an import is a batch job owning this runtime; the appends
-        // still run on the store's writer thread.
-        while let Some(line) = lines.next().transpose().context("cannot read the input")? {
-            number += 1;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let parsed = serde_json::from_str(&line)
-                .map_err(|e| format!("not JSON: {e}"))
-                .and_then(|value| {
-                    input.parse(value).map_err(|errors| {
-                        errors
-                            .iter()
-                            .map(|e| format!("{}: {}", e.field, e.message))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    })
-                });
-            match parsed {
-                Ok(event) => batch.push(event),
-                Err(message) => {
-                    rejected += 1;
-                    progress.suspend(|| eprintln!("line {number}: {message}"));
-                }
-            }
-            if batch.len() == IMPORT_BATCH {
-                imported += batch.len() as u64;
-                stores.events.append(std::mem::take(&mut batch)).await?;
-            }
+        let mut imported = 0u64;
+        while let Some(batch) = received.recv().await {
+            imported += batch.len() as u64;
+            stores.events.append(batch).await?;
         }
-        imported += batch.len() as u64;
-        stores.events.append(batch).await?;
+        let rejected = parser.await??;
         progress.finish_and_clear();
         println!("imported {imported} events into {} ({})", project.name, project.id);
         anyhow::ensure!(
@@ -91,6 +68,45 @@ pub(crate) async fn import(args: ImportArgs, settings: Settings) -> anyhow::Resu
     .await;
     stores.close().await?;
     outcome
+}
+
+/// Parses NDJSON into batches of events; reports bad lines by number and returns how many.
+fn parse_lines(
+    reader: impl Read,
+    input: &EventInput<'_>,
+    progress: &ProgressBar,
+    batches: &tokio::sync::mpsc::Sender<Vec<Event>>,
+) -> anyhow::Result<u64> {
+    let mut rejected = 0;
+    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    for (index, line) in BufReader::new(reader).lines().enumerate() {
+        let line = line.context("cannot read the input")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed =
+            serde_json::from_str(&line).map_err(|e| format!("not JSON: {e}")).and_then(|value| {
+                input.parse(value).map_err(|errors| {
+                    let described: Vec<String> =
+                        errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+                    described.join("; ")
+                })
+            });
+        match parsed {
+            Ok(event) => batch.push(event),
+            Err(message) => {
+                rejected += 1;
+                progress.suspend(|| eprintln!("line {}: {message}", index + 1));
+            }
+        }
+        if batch.len() == IMPORT_BATCH {
+            batches.blocking_send(std::mem::take(&mut batch)).context("the import stopped")?;
+        }
+    }
+    if !batch.is_empty() {
+        batches.blocking_send(batch).context("the import stopped")?;
+    }
+    Ok(rejected)
 }
 
 pub(crate) async fn export(args: ExportArgs, settings: Settings) -> anyhow::Result<()> {

@@ -102,6 +102,7 @@ async fn revoke_key(
         return Err(ApiError::new(ErrorKind::Conflict, "a key cannot revoke itself"));
     }
     let revoked = state.meta.revoke_key(&key).await?;
+    state.keys.forget(&revoked.id);
     tracing::info!(key = %revoked.id, "key revoked");
     Ok(Json(json!(revoked)))
 }
