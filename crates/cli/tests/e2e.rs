@@ -7,6 +7,29 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 use support::{Sextant, fixture};
 
+/// Every page of `GET /api/v1/events` with `query`, following `next_cursor`.
+async fn all_events(
+    http: &reqwest::Client,
+    url: &str,
+    key: &str,
+    query: &[(&str, &str)],
+) -> Vec<Value> {
+    let mut events = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut request = http.get(format!("{url}/api/v1/events")).bearer_auth(key).query(query);
+        if let Some(c) = &cursor {
+            request = request.query(&[("cursor", c)]);
+        }
+        let page: Value = request.send().await.unwrap().json().await.unwrap();
+        events.extend(page["events"].as_array().unwrap().iter().cloned());
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            return events;
+        }
+    }
+}
+
 fn fixture_events() -> Vec<Value> {
     std::fs::read_to_string(fixture("events/basic.ndjson"))
         .unwrap()
@@ -71,29 +94,11 @@ async fn ingest_query_and_page_over_http() {
     assert!(checked >= 5);
 
     // Raw events, newest first, three per page.
-    let mut ids = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut request = http
-            .get(format!("{}/api/v1/events", server.url))
-            .bearer_auth(&secret)
-            .query(&[("limit", "3")]);
-        if let Some(c) = &cursor {
-            request = request.query(&[("cursor", c)]);
-        }
-        let page: Value = request.send().await.unwrap().json().await.unwrap();
-        ids.extend(
-            page["events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["insert_id"].as_str().unwrap().to_owned()),
-        );
-        cursor = page["next_cursor"].as_str().map(str::to_owned);
-        if cursor.is_none() {
-            break;
-        }
-    }
+    let ids: Vec<String> = all_events(&http, &server.url, &secret, &[("limit", "3")])
+        .await
+        .iter()
+        .map(|e| e["insert_id"].as_str().unwrap().to_owned())
+        .collect();
     let mut expected: Vec<String> =
         events.iter().map(|e| e["insert_id"].as_str().unwrap().to_owned()).collect();
     expected.reverse();
@@ -171,32 +176,15 @@ async fn quickstart_demo_prints_a_query_that_answers_correctly() {
 
     let mut viewers: BTreeMap<String, HashSet<String>> = BTreeMap::new();
     let mut purchases: BTreeMap<String, u64> = BTreeMap::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut request = http
-            .get(format!("{}/api/v1/events", server.url))
-            .bearer_auth(&key)
-            .query(&[("limit", "1000"), ("from", from.as_str()), ("to", to.as_str())]);
-        if let Some(c) = &cursor {
-            request = request.query(&[("cursor", c)]);
-        }
-        let page: Value = request.send().await.unwrap().json().await.unwrap();
-        for e in page["events"].as_array().unwrap() {
-            let day = e["timestamp"].as_str().unwrap()[..10].to_owned();
-            match e["event"].as_str().unwrap() {
-                "page_view" => drop(
-                    viewers
-                        .entry(day)
-                        .or_default()
-                        .insert(e["person_id"].as_str().unwrap().to_owned()),
-                ),
-                "purchase" => *purchases.entry(day).or_default() += 1,
-                _ => {}
-            }
-        }
-        cursor = page["next_cursor"].as_str().map(str::to_owned);
-        if cursor.is_none() {
-            break;
+    let query = [("limit", "1000"), ("from", from.as_str()), ("to", to.as_str())];
+    for e in all_events(&http, &server.url, &key, &query).await {
+        let day = e["timestamp"].as_str().unwrap()[..10].to_owned();
+        match e["event"].as_str().unwrap() {
+            "page_view" => drop(
+                viewers.entry(day).or_default().insert(e["person_id"].as_str().unwrap().to_owned()),
+            ),
+            "purchase" => *purchases.entry(day).or_default() += 1,
+            _ => {}
         }
     }
     let buckets: Vec<String> = answer["buckets"]

@@ -262,6 +262,9 @@ async fn every_read_is_authenticated_and_scoped() {
         t.get("/api/v1/events", None).await,
         t.get("/api/v1/events", Some("sx_sk_not_a_real_key")).await,
         t.post("/api/v1/events", None, json!([event("x", "u", &recent(0))])).await,
+        // A bad header key is refused before the body is even parsed.
+        t.send(Method::POST, "/api/v1/events", Some("sx_wk_bogus"), Some(Body::from("{oops")))
+            .await,
         t.get("/metrics", None).await,
         t.get("/api/v1/projects", None).await,
     ];

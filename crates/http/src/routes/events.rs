@@ -28,15 +28,25 @@ async fn ingest(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<IngestReport>, ApiError> {
+    // A key in the header is checked before the body is decompressed and parsed.
+    let from_header = match auth::bearer(&headers)? {
+        Some(token) => Some(auth::authenticate(&state, token).await?.project(Action::Ingest)?),
+        None => None,
+    };
     let body = raw_body(body)?;
     let encoding = headers.get(CONTENT_ENCODING).and_then(|v| v.to_str().ok());
     let decoded = decode_body(body, encoding, state.limits.max_body_bytes)?;
     let batch = parse_native(&decoded)?;
-
-    let token = auth::bearer(&headers)?.or(batch.write_key.as_deref()).ok_or_else(|| {
-        ApiError::new(ErrorKind::Unauthenticated, "send the project's write key as `Authorization: Bearer <key>` or as `write_key` in the body")
-    })?;
-    let project = auth::authenticate(&state, token).await?.project(Action::Ingest)?;
+    let project = match (from_header, batch.write_key.as_deref()) {
+        (Some(project), _) => project,
+        (None, Some(token)) => auth::authenticate(&state, token).await?.project(Action::Ingest)?,
+        (None, None) => {
+            return Err(ApiError::new(
+                ErrorKind::Unauthenticated,
+                "send the project's write key as `Authorization: Bearer <key>` or as `write_key` in the body",
+            ));
+        }
+    };
 
     let report = state.ingestor.ingest(&project, batch.events, InputMode::Api).await?;
     if report.accepted == 0 {
