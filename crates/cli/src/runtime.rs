@@ -4,8 +4,9 @@
 use anyhow::Context;
 use sextant_config::Settings;
 use sextant_http::{AppState, HttpLimits};
-use sextant_ingest::{Committer, CommitterSettings, Ingestor};
+use sextant_ingest::{Committer, CommitterSettings, Ingestor, IngestorParts};
 use sextant_meta_sql::SqlMetaStore;
+use sextant_privacy::{Hasher, UserAgentParser};
 use sextant_store::{EventStore, MetaStore};
 use sextant_store_duckdb::{DuckDbOptions, DuckDbStore};
 use sextant_telemetry::Metrics;
@@ -46,6 +47,7 @@ impl Stores {
             readers: duck.readers,
             query_timeout: settings.query.timeout,
             checkpoint_threshold: duck.checkpoint_threshold,
+            dedup_window: settings.ingest.dedup_window,
         };
         // Opening replays the WAL and may take a while: not on an executor thread.
         tokio::task::spawn_blocking(move || DuckDbStore::open(&dir, &options))
@@ -78,12 +80,18 @@ pub async fn serve(
     };
     let (committer, committer_task) =
         Committer::start(Arc::clone(&events), committer_settings, Arc::clone(&metrics));
-    let ingestor = Ingestor::new(
-        committer,
-        settings.ingest.limits.clone(),
-        settings.ingest.max_events_per_request,
-        Arc::clone(&metrics),
-    );
+    let user_agents = tokio::task::spawn_blocking(UserAgentParser::new)
+        .await?
+        .context("cannot load the user-agent data")?;
+    let parts = IngestorParts {
+        limits: settings.ingest.limits.clone(),
+        max_events_per_request: settings.ingest.max_events_per_request,
+        meta: Arc::clone(&meta),
+        hasher: privacy_hasher(settings)?,
+        user_agents: Arc::new(user_agents),
+        metrics: Arc::clone(&metrics),
+    };
+    let ingestor = Ingestor::new(committer, parts);
     let limits = HttpLimits {
         max_body_bytes: settings.server.max_body_bytes,
         request_timeout: settings.server.request_timeout,
@@ -109,6 +117,44 @@ pub async fn serve(
     // The router (and with it every Committer handle) is gone: the committer drains and ends.
     committer_task.await.context("the committer task failed")?;
     Ok(())
+}
+
+/// File in the data directory holding the generated privacy secret when none is configured.
+const SECRET_FILE: &str = "privacy.secret";
+
+/// The configured privacy secret, else the one generated into the data directory on first
+/// start (owner-only permissions). Never the metadata database: a copy of the database must
+/// not be enough to recompute visitor hashes.
+fn privacy_hasher(settings: &Settings) -> anyhow::Result<Hasher> {
+    if let Some(secret) = &settings.privacy.secret {
+        return Ok(Hasher::new(secret.as_bytes()));
+    }
+    let path = settings.storage.data_dir.join(SECRET_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(secret) if secret.trim().len() >= 16 => {
+            return Ok(Hasher::new(secret.trim().as_bytes()));
+        }
+        Ok(_) => anyhow::bail!("{} is too short; delete it to generate a new one", path.display()),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("cannot read {}", path.display()));
+        }
+        Err(_) => {}
+    }
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    let secret = hex::encode(bytes);
+    write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated the privacy secret (visitor hash salt key)");
+    Ok(Hasher::new(secret.as_bytes()))
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 /// Installs the Ctrl-C and SIGTERM handlers now, so a signal that arrives while the server is

@@ -8,8 +8,8 @@ mod values;
 
 pub use raw::{Overrides, RawConfig};
 pub use settings::{
-    DuckDbSettings, IngestSettings, LogFormat, LogSettings, QuerySettings, ServerSettings,
-    Settings, StorageSettings,
+    DuckDbSettings, IngestSettings, LogFormat, LogSettings, PrivacySettings, QuerySettings,
+    ServerSettings, Settings, StorageSettings,
 };
 
 use figment::Figment;

@@ -16,6 +16,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub query: RawQuery,
     #[serde(default)]
+    pub privacy: RawPrivacy,
+    #[serde(default)]
     pub log: RawLog,
 }
 
@@ -61,6 +63,21 @@ pub struct RawIngest {
     pub max_properties_depth: Option<u64>,
     pub max_future: Option<Text>,
     pub max_past: Option<Text>,
+    pub dedup_window: Option<Text>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrivacy {
+    pub secret: Option<Text>,
+}
+
+impl std::fmt::Debug for RawPrivacy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawPrivacy")
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

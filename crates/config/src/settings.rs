@@ -14,6 +14,7 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub ingest: IngestSettings,
     pub query: QuerySettings,
+    pub privacy: PrivacySettings,
     pub log: LogSettings,
 }
 
@@ -58,6 +59,22 @@ pub struct IngestSettings {
     /// `Retry-After` sent with those 503s.
     pub retry_after: Duration,
     pub limits: Limits,
+    /// How long an `insert_id` is remembered: a repeat within it is acknowledged, not stored.
+    pub dedup_window: Duration,
+}
+
+/// The secret behind visitor hashes (`HMAC(secret, date)` is each day's salt). Never stored in
+/// the database; when unset, `serve` keeps a generated one in `<data_dir>/privacy.secret`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PrivacySettings {
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for PrivacySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = self.secret.as_ref().map(|_| "<redacted>");
+        f.debug_struct("PrivacySettings").field("secret", &secret).finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -194,7 +211,17 @@ impl RawConfig {
             max_pending_events,
             retry_after: duration("ingest.retry_after", i.retry_after, "1s")?,
             limits,
+            dedup_window: duration("ingest.dedup_window", i.dedup_window, "7days")?,
         };
+
+        let secret = self.privacy.secret.map(|t| t.0);
+        if secret.as_ref().is_some_and(|s| s.len() < 16) {
+            return Err(ConfigError::invalid(
+                "privacy.secret",
+                "must be at least 16 characters; generate one with `openssl rand -hex 32`",
+            ));
+        }
+        let privacy = PrivacySettings { secret };
 
         let query = QuerySettings {
             timeout: duration("query.timeout", self.query.timeout, "30s")?,
@@ -213,7 +240,7 @@ impl RawConfig {
         };
         let log = LogSettings { level: text_or(self.log.level, "info"), format };
 
-        Ok(Settings { server, storage, ingest, query, log })
+        Ok(Settings { server, storage, ingest, query, privacy, log })
     }
 }
 

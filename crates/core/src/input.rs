@@ -24,7 +24,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: &str, code: &'static str, message: impl Into<String>) -> Self {
         Self { field: field.to_owned(), code, message: message.into() }
     }
 }

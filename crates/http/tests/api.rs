@@ -7,8 +7,9 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sextant_core::{Limits, ProjectId};
 use sextant_http::{AppState, HttpLimits, app};
-use sextant_ingest::{Committer, CommitterSettings, Ingestor};
+use sextant_ingest::{Committer, CommitterSettings, Ingestor, IngestorParts};
 use sextant_meta_sql::SqlMetaStore;
+use sextant_privacy::{Hasher, UserAgentParser};
 use sextant_store::{EventStore, KeyKind, MetaStore, NewKey};
 use sextant_store_duckdb::{DuckDbOptions, DuckDbStore};
 use sextant_telemetry::Metrics;
@@ -42,8 +43,15 @@ async fn test_app_with(max_pending_events: usize) -> TestApp {
         retry_after: Duration::from_secs(3),
     };
     let (committer, _task) = Committer::start(Arc::clone(&events), settings, Arc::clone(&metrics));
-    let ingestor =
-        Arc::new(Ingestor::new(committer, Limits::default(), 2000, Arc::clone(&metrics)));
+    let parts = IngestorParts {
+        limits: Limits::default(),
+        max_events_per_request: 2000,
+        meta: meta.clone(),
+        hasher: Hasher::new("test-secret-of-16-bytes"),
+        user_agents: Arc::new(UserAgentParser::new().unwrap()),
+        metrics: Arc::clone(&metrics),
+    };
+    let ingestor = Arc::new(Ingestor::new(committer, parts));
     let org = meta.ensure_org("default").await.unwrap();
     let (project, write) = meta.create_project(&org.id, "web").await.unwrap();
     let secret = meta

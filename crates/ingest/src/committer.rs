@@ -8,7 +8,7 @@
 use crate::IngestError;
 use sextant_core::{ErrorKind, Event};
 use sextant_store::EventStore;
-use sextant_telemetry::Metrics;
+use sextant_telemetry::{Metrics, OutcomeLabels};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
@@ -127,11 +127,20 @@ async fn run(
         }
 
         let started = Instant::now();
-        let result = store.append(events).await.map_err(|e| {
-            tracing::error!(error = %e, events = size, "group commit failed");
-            metrics.commit_failures.inc();
-            CommitFailure { kind: e.kind(), message: e.to_string() }
-        });
+        let result = match store.append(events).await {
+            Ok(appended) => {
+                if appended.duplicates > 0 {
+                    let labels = OutcomeLabels { outcome: "duplicate" };
+                    metrics.ingest_events.get_or_create(&labels).inc_by(appended.duplicates as u64);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, events = size, "group commit failed");
+                metrics.commit_failures.inc();
+                Err(CommitFailure { kind: e.kind(), message: e.to_string() })
+            }
+        };
         let elapsed = started.elapsed().as_secs_f64();
         metrics.commit_batch_events.observe(size as f64);
         metrics.commit_seconds.observe(elapsed);

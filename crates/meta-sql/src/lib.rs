@@ -8,10 +8,11 @@ use async_trait::async_trait;
 use chrono::Utc;
 use sextant_core::{OrgId, ProjectId};
 use sextant_store::{
-    ApiKey, CreatedKey, KeyKind, MetaStore, NewKey, Organization, Project, StoreError, User,
+    ApiKey, CreatedKey, KeyKind, MetaStore, NewKey, Organization, Project, ProjectSettings,
+    StoreError, User,
 };
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, Row};
 use std::str::FromStr;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -196,6 +197,39 @@ impl MetaStore for SqlMetaStore {
                 "several projects are named `{id_or_name}`; use the project id"
             ))),
         }
+    }
+
+    async fn project_settings(&self, project: &ProjectId) -> Result<ProjectSettings, StoreError> {
+        let row = sqlx::query("SELECT settings FROM projects WHERE id = $1")
+            .bind(project.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| StoreError::NotFound(format!("no project `{project}`")))?;
+        let text: String = row.try_get("settings").map_err(db_error)?;
+        serde_json::from_str(&text).map_err(|e| {
+            StoreError::Internal(format!("stored settings of project `{project}` are invalid: {e}"))
+        })
+    }
+
+    async fn set_project_settings(
+        &self,
+        project: &ProjectId,
+        settings: &ProjectSettings,
+    ) -> Result<(), StoreError> {
+        settings.validate().map_err(StoreError::Invalid)?;
+        let text = serde_json::to_string(settings)
+            .map_err(|e| StoreError::Internal(format!("cannot encode settings: {e}")))?;
+        let updated = sqlx::query("UPDATE projects SET settings = $1 WHERE id = $2")
+            .bind(text)
+            .bind(project.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("no project `{project}`")));
+        }
+        Ok(())
     }
 
     async fn create_key(&self, key: NewKey) -> Result<CreatedKey, StoreError> {

@@ -2,6 +2,7 @@
 //! durable on return), a pool of read connections on blocking threads.
 
 mod convert;
+mod dedup;
 mod error;
 mod reader;
 mod schema;
@@ -12,7 +13,7 @@ use duckdb::{Config, Connection};
 use reader::ReaderPool;
 use sextant_core::{Event, ProjectId};
 use sextant_query::{Cell, Dialect, Param, Statement, TimeRange};
-use sextant_store::{EventStore, ProjectStats, RowSink, StoreError};
+use sextant_store::{Appended, EventStore, ProjectStats, RowSink, StoreError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
@@ -35,6 +36,8 @@ pub struct DuckDbOptions {
     /// than once a second under steady ingest, which costs ~25% of ingest throughput and puts
     /// 400 ms stalls in p99 (sextant-bench); a larger WAL only makes restarts replay longer.
     pub checkpoint_threshold: u64,
+    /// How long an `insert_id` is remembered for deduplication.
+    pub dedup_window: Duration,
 }
 
 impl Default for DuckDbOptions {
@@ -45,6 +48,7 @@ impl Default for DuckDbOptions {
             readers: 4,
             query_timeout: Duration::from_secs(30),
             checkpoint_threshold: 256 << 20,
+            dedup_window: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -71,10 +75,14 @@ impl DuckDbStore {
             .map(|_| conn.try_clone())
             .collect::<Result<Vec<_>, _>>()
             .map_err(error::internal)?;
+        let window = i64::try_from(options.dedup_window.as_micros()).unwrap_or(i64::MAX);
+        let recent = dedup::RecentIds::load(&conn, window, chrono::Utc::now().timestamp_micros())
+            .map_err(error::internal)?;
+        tracing::debug!(ids = recent.len(), "dedup window loaded");
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("duckdb-writer".into())
-            .spawn(move || writer::run(conn, rx))
+            .spawn(move || writer::run(conn, recent, rx))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         tracing::info!(path = %path.display(), schema_version = version, readers = readers.len(), "event store open");
         Ok(Self {
@@ -133,7 +141,7 @@ impl EventStore for DuckDbStore {
         Dialect::DuckDb
     }
 
-    async fn append(&self, events: Vec<Event>) -> Result<(), StoreError> {
+    async fn append(&self, events: Vec<Event>) -> Result<Appended, StoreError> {
         self.send(|reply| writer::Command::Append { events, reply }).await
     }
 

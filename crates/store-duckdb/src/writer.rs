@@ -2,11 +2,12 @@
 //! other and never run on async executor threads. Each append is one transaction; DuckDB
 //! fsyncs its WAL on commit, which is what makes an acknowledged append durable.
 
+use crate::dedup::RecentIds;
 use crate::{convert, error};
 use duckdb::Connection;
 use sextant_core::{Event, ProjectId};
 use sextant_query::TimeRange;
-use sextant_store::StoreError;
+use sextant_store::{Appended, StoreError};
 use std::sync::mpsc;
 use std::time::Instant;
 use tokio::sync::oneshot;
@@ -16,7 +17,7 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 pub(crate) enum Command {
     Append {
         events: Vec<Event>,
-        reply: Reply<()>,
+        reply: Reply<Appended>,
     },
     Delete {
         project: ProjectId,
@@ -33,14 +34,20 @@ pub(crate) enum Command {
 }
 
 /// Runs until `Close` (checkpoints first) or until every sender is gone.
-pub(crate) fn run(conn: Connection, commands: mpsc::Receiver<Command>) {
+pub(crate) fn run(conn: Connection, mut recent: RecentIds, commands: mpsc::Receiver<Command>) {
     while let Ok(command) = commands.recv() {
         match command {
             Command::Append { events, reply } => {
                 let started = Instant::now();
-                let result = append(&conn, &events);
+                let received = events.len();
+                let (fresh, duplicates) = recent.fresh(events);
+                let result = append(&conn, &fresh).map(|()| {
+                    recent.record(&fresh);
+                    Appended { stored: fresh.len(), duplicates }
+                });
                 tracing::debug!(
-                    events = events.len(),
+                    events = received,
+                    duplicates,
                     elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
                     ok = result.is_ok(),
                     "append committed"

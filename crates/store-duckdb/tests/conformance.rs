@@ -97,3 +97,25 @@ async fn a_driver_panic_fails_the_query_but_keeps_the_connection() {
     assert!(matches!(err, StoreError::Internal(_)), "{err}");
     store.ping().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dedup_window_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = ProjectId::new("prj_restart");
+    let recent = || {
+        let mut events = fixture_events(&project);
+        for e in &mut events {
+            e.received_at = chrono::Utc::now();
+        }
+        events
+    };
+    {
+        let store = DuckDbStore::open(dir.path(), &DuckDbOptions::default()).unwrap();
+        assert_eq!(store.append(recent()).await.unwrap().stored, 16);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let reopened = DuckDbStore::open(dir.path(), &DuckDbOptions::default()).unwrap();
+    let retry = reopened.append(recent()).await.unwrap();
+    assert_eq!((retry.stored, retry.duplicates), (0, 16));
+    assert_eq!(reopened.project_stats(&project).await.unwrap().events, 16);
+}

@@ -22,6 +22,15 @@ pub struct ProjectStats {
     pub newest: Option<DateTime<Utc>>,
 }
 
+/// What an append did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Appended {
+    pub stored: usize,
+    /// Events whose `(project_id, insert_id)` was already stored within the dedup window (or
+    /// earlier in the same batch): acknowledged, not stored again.
+    pub duplicates: usize,
+}
+
 /// An events backend.
 ///
 /// **Invariant:** when `append` returns `Ok`, the events survive a crash of the process
@@ -31,9 +40,11 @@ pub trait EventStore: Send + Sync + 'static {
     /// The SQL flavour plans must be written in for this backend.
     fn dialect(&self) -> Dialect;
 
-    /// Stores `events` atomically and durably. Callers batch (see the ingest crate's group
-    /// committer); backends should not assume small batches.
-    async fn append(&self, events: Vec<Event>) -> Result<(), StoreError>;
+    /// Stores `events` atomically and durably, except those whose `(project_id, insert_id)` was
+    /// stored within the backend's dedup window: SDKs retry, and a retried event must count
+    /// once. Callers batch (see the ingest crate's group committer); backends should not
+    /// assume small batches.
+    async fn append(&self, events: Vec<Event>) -> Result<Appended, StoreError>;
 
     /// Runs a read-only planned statement, feeding each row to `sink`. `limited` applies the
     /// backend's query time limit (interactive queries); exports pass `false`.

@@ -5,10 +5,12 @@
 mod error;
 mod event_store;
 mod meta_store;
+mod project_settings;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
 pub use error::StoreError;
-pub use event_store::{EventStore, ProjectStats, RowSink};
+pub use event_store::{Appended, EventStore, ProjectStats, RowSink};
 pub use meta_store::{ApiKey, CreatedKey, KeyKind, MetaStore, NewKey, Organization, Project, User};
+pub use project_settings::{ProjectSettings, internal_user_digest};

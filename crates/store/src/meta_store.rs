@@ -1,6 +1,6 @@
 //! The metadata side of storage: organizations, projects, API keys and users.
 
-use crate::StoreError;
+use crate::{ProjectSettings, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -104,6 +104,14 @@ pub trait MetaStore: Send + Sync + 'static {
     async fn list_projects(&self) -> Result<Vec<Project>, StoreError>;
     /// Finds a project by id, or by name when the name is unique across organizations.
     async fn find_project(&self, id_or_name: &str) -> Result<Option<Project>, StoreError>;
+
+    /// The project's ingestion policy (defaults until someone changes it).
+    async fn project_settings(&self, project: &ProjectId) -> Result<ProjectSettings, StoreError>;
+    async fn set_project_settings(
+        &self,
+        project: &ProjectId,
+        settings: &ProjectSettings,
+    ) -> Result<(), StoreError>;
 
     async fn create_key(&self, key: NewKey) -> Result<CreatedKey, StoreError>;
     async fn list_keys(&self, project: Option<&ProjectId>) -> Result<Vec<ApiKey>, StoreError>;

@@ -51,14 +51,18 @@ pub(crate) async fn import(args: ImportArgs, settings: Settings) -> anyhow::Resu
                 parse_lines(progress.wrap_read(reader), &input, &progress, &batches)
             })
         };
-        let mut imported = 0u64;
+        let (mut imported, mut duplicates) = (0, 0);
         while let Some(batch) = received.recv().await {
-            imported += batch.len() as u64;
-            stores.events.append(batch).await?;
+            let appended = stores.events.append(batch).await?;
+            imported += appended.stored;
+            duplicates += appended.duplicates;
         }
         let rejected = parser.await??;
         progress.finish_and_clear();
         println!("imported {imported} events into {} ({})", project.name, project.id);
+        if duplicates > 0 {
+            println!("skipped {duplicates} events already stored (same insert_id)");
+        }
         anyhow::ensure!(
             rejected == 0,
             "{rejected} lines were rejected (listed above); the other {imported} were imported"

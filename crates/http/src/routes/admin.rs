@@ -12,12 +12,13 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sextant_core::{ErrorKind, ProjectId};
-use sextant_store::{KeyKind, NewKey};
+use sextant_store::{KeyKind, NewKey, ProjectSettings, internal_user_digest};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/projects", get(list_projects).post(create_project))
         .route("/api/v1/projects/{project}/keys", get(list_keys).post(create_key))
+        .route("/api/v1/projects/{project}/settings", get(get_settings).patch(patch_settings))
         .route("/api/v1/keys/{key}", delete(revoke_key))
 }
 
@@ -105,6 +106,59 @@ async fn revoke_key(
     state.keys.forget(&revoked.id);
     tracing::info!(key = %revoked.id, "key revoked");
     Ok(Json(json!(revoked)))
+}
+
+async fn get_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+) -> Result<Json<ProjectSettings>, ApiError> {
+    caller.require(Action::Admin)?;
+    let project = existing_project(&state, &project).await?;
+    Ok(Json(state.meta.project_settings(&project).await?))
+}
+
+/// Merges the given keys over the current settings. `add_internal_users` /
+/// `remove_internal_users` take ids or emails in clear and store only their digests.
+async fn patch_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(project): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ProjectSettings>, ApiError> {
+    caller.require(Action::Admin)?;
+    let project = existing_project(&state, &project).await?;
+    let Value::Object(mut patch) = json_body::<Value>(&raw_body(body)?)? else {
+        return Err(ApiError::invalid("the body must be a JSON object of settings to change"));
+    };
+    let mut users = |key: &str| -> Result<Vec<String>, ApiError> {
+        match patch.remove(key) {
+            None => Ok(Vec::new()),
+            Some(v) => serde_json::from_value::<Vec<String>>(v)
+                .map(|ids| ids.iter().map(|id| internal_user_digest(id)).collect())
+                .map_err(|_| ApiError::invalid(format!("`{key}` must be an array of strings"))),
+        }
+    };
+    let (add, remove) = (users("add_internal_users")?, users("remove_internal_users")?);
+    let current = state.meta.project_settings(&project).await?;
+    let Ok(Value::Object(mut merged)) = serde_json::to_value(&current) else {
+        return Err(ApiError::new(ErrorKind::Internal, "cannot encode settings"));
+    };
+    merged.extend(patch);
+    let mut settings: ProjectSettings =
+        serde_json::from_value(Value::Object(merged)).map_err(|e| {
+            ApiError::invalid(format!("invalid settings: {e}")).with_code("invalid_settings")
+        })?;
+    settings.internal_users.retain(|d| !remove.contains(d));
+    for digest in add {
+        if !settings.internal_users.contains(&digest) {
+            settings.internal_users.push(digest);
+        }
+    }
+    state.meta.set_project_settings(&project, &settings).await?;
+    state.ingestor.settings_changed(&project);
+    tracing::info!(project = %project, "project settings changed");
+    Ok(Json(settings))
 }
 
 async fn existing_project(state: &AppState, id: &str) -> Result<ProjectId, ApiError> {

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use bytes::Bytes;
 use chrono::Utc;
 use sextant_core::{ErrorKind, InputMode};
-use sextant_ingest::{IngestReport, decode_body, parse_native};
+use sextant_ingest::{IngestReport, RawEvent, decode_body, parse_native};
 use sextant_query::{EventListQuery, EventPage, PlanOptions};
 use sextant_store::ProjectStats;
 
@@ -48,7 +48,8 @@ async fn ingest(
         }
     };
 
-    let report = state.ingestor.ingest(&project, batch.events, InputMode::Api).await?;
+    let events = batch.events.into_iter().map(RawEvent::from).collect();
+    let report = state.ingestor.ingest(&project, events, InputMode::Api).await?;
     if report.accepted == 0 {
         let mut error = ApiError::invalid(format!(
             "all {} events were rejected; see `errors`",

@@ -2,7 +2,7 @@ use super::*;
 use async_trait::async_trait;
 use sextant_core::{ProjectId, parse_timestamp};
 use sextant_query::{Dialect, Statement, TimeRange};
-use sextant_store::{ProjectStats, RowSink, StoreError};
+use sextant_store::{Appended, ProjectStats, RowSink, StoreError};
 use std::sync::Mutex;
 
 /// An in-memory store whose appends wait at a gate, so tests control when commits finish.
@@ -27,13 +27,13 @@ impl EventStore for GatedStore {
     fn dialect(&self) -> Dialect {
         Dialect::DuckDb
     }
-    async fn append(&self, events: Vec<Event>) -> Result<(), StoreError> {
+    async fn append(&self, events: Vec<Event>) -> Result<Appended, StoreError> {
         self.gate.acquire().await.unwrap().forget();
         if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(StoreError::Unavailable("disk on fire".into()));
         }
         self.appends.lock().unwrap().push(events.len());
-        Ok(())
+        Ok(Appended { stored: events.len(), duplicates: 0 })
     }
     async fn stream_rows(&self, _: Statement, _: bool, _: RowSink) -> Result<(), StoreError> {
         Err(StoreError::Internal("not used".into()))

@@ -80,7 +80,10 @@ pub async fn scoped_to_project(subject: &Subject) {
     let mine = loaded(subject, "prj_mine").await;
     let other = ProjectId::new("prj_other");
     let mut theirs = fixture_events(&other);
-    theirs.extend(fixture_events(&other));
+    theirs.extend(fixture_events(&other).into_iter().map(|mut e| {
+        e.insert_id = format!("copy-{}", e.insert_id);
+        e
+    }));
     subject.store.append(theirs).await.unwrap();
 
     assert_eq!(subject.store.project_stats(&mine).await.unwrap().events, 16);
@@ -275,4 +278,34 @@ pub async fn closed_store_refuses_work(subject: &Subject) {
     assert_eq!(err.kind(), sextant_core::ErrorKind::Unavailable, "{err}");
     let err = subject.store.project_stats(&project).await.unwrap_err();
     assert_eq!(err.kind(), sextant_core::ErrorKind::Unavailable, "{err}");
+}
+
+/// Retried events count once: a repeated `(project_id, insert_id)` within the dedup window is
+/// acknowledged and not stored, in a later batch or in the same one.
+pub async fn duplicate_insert_ids_are_stored_once(subject: &Subject) {
+    let project = ProjectId::new("prj_retries");
+    let store = &subject.store;
+    let first = store.append(fixture_events(&project)).await.unwrap();
+    assert_eq!((first.stored, first.duplicates), (16, 0));
+    let retry = store.append(fixture_events(&project)).await.unwrap();
+    assert_eq!((retry.stored, retry.duplicates), (0, 16));
+
+    let mut twice = fixture_events(&project)[..2].to_vec();
+    for e in &mut twice {
+        e.insert_id = "same-id-in-one-batch".into();
+    }
+    let batch = store.append(twice).await.unwrap();
+    assert_eq!((batch.stored, batch.duplicates), (1, 1));
+
+    // The same ids in another project are other events.
+    let other = store.append(fixture_events(&ProjectId::new("prj_other"))).await.unwrap();
+    assert_eq!(other.stored, 16);
+
+    // Past the window, an id may be used again.
+    let mut later = fixture_events(&project);
+    for e in &mut later {
+        e.received_at += chrono::Duration::days(8);
+    }
+    assert_eq!(store.append(later).await.unwrap().stored, 16);
+    assert_eq!(store.project_stats(&project).await.unwrap().events, 16 + 1 + 16);
 }

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::MetaSubject;
-use crate::{KeyKind, NewKey, StoreError};
+use crate::{KeyKind, NewKey, ProjectSettings, StoreError};
 use sextant_core::{ErrorKind, ProjectId};
 
 pub async fn orgs_are_idempotent_by_name(subject: &MetaSubject) {
@@ -143,4 +143,30 @@ pub async fn users_are_unique_by_email(subject: &MetaSubject) {
         ErrorKind::InvalidInput
     );
     assert_eq!(subject.store.list_users(&org.id).await.unwrap(), vec![ada]);
+}
+
+pub async fn project_settings_round_trip(subject: &MetaSubject) {
+    let org = subject.store.ensure_org("Acme").await.unwrap();
+    let (project, _) = subject.store.create_project(&org.id, "Web").await.unwrap();
+    let store = &subject.store;
+    assert_eq!(store.project_settings(&project.id).await.unwrap(), ProjectSettings::default());
+    let changed = ProjectSettings {
+        allowed_events: vec!["page_view".into(), "signup".into()],
+        hash_user_ids: true,
+        internal_users: vec![crate::internal_user_digest("alice@example.com")],
+        retention_days: 30,
+        ..ProjectSettings::default()
+    };
+    store.set_project_settings(&project.id, &changed).await.unwrap();
+    assert_eq!(store.project_settings(&project.id).await.unwrap(), changed);
+
+    let invalid = ProjectSettings { retention_days: 0, ..changed.clone() };
+    let err = store.set_project_settings(&project.id, &invalid).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(store.project_settings(&project.id).await.unwrap(), changed, "unchanged");
+
+    let missing = ProjectId::new("prj_missing");
+    assert_eq!(store.project_settings(&missing).await.unwrap_err().kind(), ErrorKind::NotFound);
+    let err = store.set_project_settings(&missing, &changed).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
 }

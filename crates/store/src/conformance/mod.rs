@@ -29,7 +29,7 @@ macro_rules! event_store_conformance {
         $crate::conformance_cases!(events, $make;
             trends_fixtures, scoped_to_project, list_pages_newest_first, export_round_trips,
             delete_range_and_stats, concurrent_appends_and_queries, empty_append_is_a_no_op,
-            closed_store_refuses_work);
+            closed_store_refuses_work, duplicate_insert_ids_are_stored_once);
     };
 }
 
@@ -40,7 +40,8 @@ macro_rules! meta_store_conformance {
     ($make:path) => {
         $crate::conformance_cases!(meta, $make;
             orgs_are_idempotent_by_name, projects_come_with_a_write_key, keys_authenticate_until_revoked,
-            key_scopes_are_checked, find_project_by_id_or_name, users_are_unique_by_email);
+            key_scopes_are_checked, find_project_by_id_or_name, users_are_unique_by_email,
+            project_settings_round_trip);
     };
 }
 

@@ -1,0 +1,113 @@
+//! Per-project ingestion policy, kept in the metadata store as one JSON document so new
+//! settings need no migration: missing keys take their defaults, unknown keys are refused when
+//! a caller sets them (a typo must not silently do nothing).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProjectSettings {
+    /// Event types this project accepts; empty accepts any. Checked at ingestion, so adding a
+    /// type is a settings change, not a deploy.
+    pub allowed_events: Vec<String>,
+    /// Count anonymous visitors (no user or device id) by a daily-salted hash of host, IP and
+    /// user agent.
+    pub visitor_hashing: bool,
+    /// Replace SDK-provided user ids by keyed hashes before storage.
+    pub hash_user_ids: bool,
+    /// Drop events whose user agent is a crawler, monitor or script.
+    pub drop_bots: bool,
+    /// Property keys treated as personal data, in addition to the built-in list.
+    pub pii_keys: Vec<String>,
+    /// Longest string property value kept, in bytes; longer ones are cut.
+    pub max_property_value_bytes: usize,
+    /// SHA-256 hex digests of internal user ids and emails (lower-cased) whose events are
+    /// dropped. Only digests are stored; see `internal_user_digest`.
+    pub internal_users: Vec<String>,
+    /// Raw events older than this many days are deleted by the daily retention job.
+    pub retention_days: u32,
+    /// Inactivity that ends a derived session, in minutes.
+    pub session_timeout_minutes: u32,
+}
+
+impl Default for ProjectSettings {
+    fn default() -> Self {
+        Self {
+            allowed_events: Vec::new(),
+            visitor_hashing: true,
+            hash_user_ids: false,
+            drop_bots: true,
+            pii_keys: Vec::new(),
+            max_property_value_bytes: 2048,
+            internal_users: Vec::new(),
+            retention_days: 180,
+            session_timeout_minutes: 30,
+        }
+    }
+}
+
+impl ProjectSettings {
+    /// Checks ranges; returns what is wrong, naming the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_property_value_bytes < 16 {
+            return Err("`max_property_value_bytes` must be at least 16".into());
+        }
+        if self.retention_days == 0 {
+            return Err("`retention_days` must be at least 1".into());
+        }
+        if !(1..=24 * 60).contains(&self.session_timeout_minutes) {
+            return Err("`session_timeout_minutes` must be between 1 and 1440".into());
+        }
+        if let Some(bad) = self.internal_users.iter().find(|d| !is_sha256_hex(d)) {
+            return Err(format!(
+                "`internal_users` holds SHA-256 digests only, not `{bad}`; send ids in \
+                 `add_internal_users` to have them hashed"
+            ));
+        }
+        if let Some(bad) = self.allowed_events.iter().find(|e| e.trim().is_empty()) {
+            return Err(format!("`allowed_events` contains a blank name `{bad}`"));
+        }
+        Ok(())
+    }
+
+    pub fn is_internal(&self, user: &str) -> bool {
+        !self.internal_users.is_empty() && self.internal_users.contains(&internal_user_digest(user))
+    }
+}
+
+/// How an internal user id or email is kept: SHA-256 of its trimmed, lower-cased form.
+pub fn internal_user_digest(user: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(user.trim().to_lowercase().as_bytes()))
+}
+
+fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_fill_missing_keys_and_unknown_keys_are_refused() {
+        let s: ProjectSettings = serde_json::from_str(r#"{"drop_bots": false}"#).unwrap();
+        assert!(!s.drop_bots);
+        assert_eq!(s.retention_days, 180);
+        let err = serde_json::from_str::<ProjectSettings>(r#"{"drop_bot": false}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `drop_bot`"), "{err}");
+    }
+
+    #[test]
+    fn internal_users_are_matched_by_digest() {
+        let s = ProjectSettings {
+            internal_users: vec![internal_user_digest(" Alice@Example.com ")],
+            ..ProjectSettings::default()
+        };
+        s.validate().unwrap();
+        assert!(s.is_internal("alice@example.com"));
+        assert!(!s.is_internal("bob@example.com"));
+        let bad = ProjectSettings { internal_users: vec!["alice".into()], ..s };
+        assert!(bad.validate().unwrap_err().contains("SHA-256"));
+    }
+}
