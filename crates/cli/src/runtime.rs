@@ -100,6 +100,7 @@ pub async fn serve(
     let state = AppState::new(meta, events, Arc::new(ingestor), metrics, limits);
     let app = sextant_http::app(state);
     let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stopping_tx.send(());

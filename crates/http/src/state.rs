@@ -1,6 +1,7 @@
 //! What every handler can reach.
 
 use crate::auth::KeyCache;
+use crate::routes::wire::domains::DomainMap;
 use sextant_ingest::Ingestor;
 use sextant_store::{EventStore, MetaStore};
 use sextant_telemetry::Metrics;
@@ -24,6 +25,7 @@ pub struct AppState {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) limits: HttpLimits,
     pub(crate) keys: Arc<KeyCache>,
+    pub(crate) domains: Arc<DomainMap>,
 }
 
 impl AppState {
@@ -34,6 +36,14 @@ impl AppState {
         metrics: Arc<Metrics>,
         limits: HttpLimits,
     ) -> Self {
-        Self { meta, events, ingestor, metrics, limits, keys: Arc::default() }
+        Self {
+            meta,
+            events,
+            ingestor,
+            metrics,
+            limits,
+            keys: Arc::default(),
+            domains: Arc::default(),
+        }
     }
 }

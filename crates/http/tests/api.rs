@@ -1,136 +1,14 @@
 //! The HTTP API driven in-process with `tower::ServiceExt::oneshot`, on the real stores.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use sextant_core::{Limits, ProjectId};
-use sextant_http::{AppState, HttpLimits, app};
-use sextant_ingest::{Committer, CommitterSettings, Ingestor, IngestorParts};
-use sextant_meta_sql::SqlMetaStore;
-use sextant_privacy::{Hasher, UserAgentParser};
-use sextant_store::{EventStore, KeyKind, MetaStore, NewKey};
-use sextant_store_duckdb::{DuckDbOptions, DuckDbStore};
-use sextant_telemetry::Metrics;
-use std::sync::Arc;
-use std::time::Duration;
+use sextant_store::{KeyKind, MetaStore, NewKey};
+use support::{event, recent, test_app, test_app_with};
 use tower::ServiceExt;
-
-struct TestApp {
-    router: axum::Router,
-    meta: Arc<SqlMetaStore>,
-    project: ProjectId,
-    write_key: String,
-    secret_key: String,
-    admin_key: String,
-    _dir: tempfile::TempDir,
-}
-
-async fn test_app_with(max_pending_events: usize) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let events: Arc<dyn EventStore> =
-        Arc::new(DuckDbStore::open(dir.path(), &DuckDbOptions::default()).unwrap());
-    let meta = Arc::new(
-        SqlMetaStore::connect(&format!("sqlite://{}/meta.sqlite", dir.path().display()))
-            .await
-            .unwrap(),
-    );
-    let metrics = Arc::new(Metrics::new());
-    let settings = CommitterSettings {
-        max_batch_events: 10_000,
-        max_pending_events,
-        retry_after: Duration::from_secs(3),
-    };
-    let (committer, _task) = Committer::start(Arc::clone(&events), settings, Arc::clone(&metrics));
-    let parts = IngestorParts {
-        limits: Limits::default(),
-        max_events_per_request: 2000,
-        meta: meta.clone(),
-        hasher: Hasher::new("test-secret-of-16-bytes"),
-        user_agents: Arc::new(UserAgentParser::new().unwrap()),
-        metrics: Arc::clone(&metrics),
-    };
-    let ingestor = Arc::new(Ingestor::new(committer, parts));
-    let org = meta.ensure_org("default").await.unwrap();
-    let (project, write) = meta.create_project(&org.id, "web").await.unwrap();
-    let secret = meta
-        .create_key(NewKey {
-            kind: KeyKind::Secret,
-            project_id: Some(project.id.clone()),
-            name: "t".into(),
-        })
-        .await
-        .unwrap();
-    let admin = meta
-        .create_key(NewKey { kind: KeyKind::Admin, project_id: None, name: "t".into() })
-        .await
-        .unwrap();
-    let limits = HttpLimits {
-        max_body_bytes: 1 << 20,
-        request_timeout: Duration::from_secs(10),
-        max_buckets: 1000,
-    };
-    let state = AppState::new(meta.clone(), events, ingestor, metrics, limits);
-    TestApp {
-        router: app(state),
-        meta,
-        project: project.id,
-        write_key: write.secret,
-        secret_key: secret.secret,
-        admin_key: admin.secret,
-        _dir: dir,
-    }
-}
-
-async fn test_app() -> TestApp {
-    test_app_with(100_000).await
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Value,
-}
-
-impl TestApp {
-    async fn send(
-        &self,
-        method: Method,
-        uri: &str,
-        key: Option<&str>,
-        body: Option<Body>,
-    ) -> Reply {
-        let mut request = Request::builder().method(method).uri(uri);
-        if let Some(key) = key {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {key}"));
-        }
-        let request = request.body(body.unwrap_or_else(Body::empty)).unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        Reply { status, headers, body }
-    }
-
-    async fn post(&self, uri: &str, key: Option<&str>, body: Value) -> Reply {
-        self.send(Method::POST, uri, key, Some(Body::from(body.to_string()))).await
-    }
-
-    async fn get(&self, uri: &str, key: Option<&str>) -> Reply {
-        self.send(Method::GET, uri, key, None).await
-    }
-}
-
-fn event(name: &str, user: &str, at: &str) -> Value {
-    json!({"event": name, "user_id": user, "timestamp": at})
-}
-
-fn recent(hours_ago: i64) -> String {
-    (chrono::Utc::now() - chrono::Duration::hours(hours_ago)).to_rfc3339()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_then_query_exact_counts() {

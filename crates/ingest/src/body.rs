@@ -29,9 +29,14 @@ pub fn decode_body(
     if !declared_gzip && !body.starts_with(&GZIP_MAGIC) {
         return Ok(body);
     }
+    gunzip(&body, max_bytes).map(Bytes::from)
+}
+
+/// Decompresses gzip, refusing results larger than `max_bytes` without inflating them fully.
+pub(crate) fn gunzip(compressed: &[u8], max_bytes: usize) -> Result<Vec<u8>, IngestError> {
     let mut decoded = Vec::new();
     let limit = u64::try_from(max_bytes).unwrap_or(u64::MAX).saturating_add(1);
-    GzDecoder::new(body.as_ref())
+    GzDecoder::new(compressed)
         .take(limit)
         .read_to_end(&mut decoded)
         .map_err(|e| IngestError::Invalid(format!("body is not valid gzip: {e}")))?;
@@ -40,7 +45,7 @@ pub fn decode_body(
             "decompressed body is larger than {max_bytes} bytes"
         )));
     }
-    Ok(Bytes::from(decoded))
+    Ok(decoded)
 }
 
 /// A native `POST /api/v1/events` body.

@@ -10,6 +10,7 @@ mod ingestor;
 mod raw;
 mod rules;
 mod sessions;
+pub mod wire;
 
 pub use body::{NativeBatch, decode_body, parse_native};
 pub use committer::{Committer, CommitterSettings};

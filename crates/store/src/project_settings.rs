@@ -28,6 +28,9 @@ pub struct ProjectSettings {
     pub retention_days: u32,
     /// Inactivity that ends a derived session, in minutes.
     pub session_timeout_minutes: u32,
+    /// Sites (host names) whose Plausible-tracker events belong to this project; the tracker
+    /// sends only the site's domain. Its write key works as a domain too.
+    pub domains: Vec<String>,
 }
 
 impl Default for ProjectSettings {
@@ -42,6 +45,7 @@ impl Default for ProjectSettings {
             internal_users: Vec::new(),
             retention_days: 180,
             session_timeout_minutes: 30,
+            domains: Vec::new(),
         }
     }
 }
@@ -64,6 +68,11 @@ impl ProjectSettings {
                  `add_internal_users` to have them hashed"
             ));
         }
+        if let Some(bad) = self.domains.iter().find(|d| !is_host_name(d)) {
+            return Err(format!(
+                "`domains` holds host names such as `example.com` (no scheme, path or port), not `{bad}`"
+            ));
+        }
         if let Some(bad) = self.allowed_events.iter().find(|e| e.trim().is_empty()) {
             return Err(format!("`allowed_events` contains a blank name `{bad}`"));
         }
@@ -79,6 +88,14 @@ impl ProjectSettings {
 pub fn internal_user_digest(user: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(user.trim().to_lowercase().as_bytes()))
+}
+
+fn is_host_name(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 253
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
 }
 
 fn is_sha256_hex(text: &str) -> bool {

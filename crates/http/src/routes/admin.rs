@@ -157,6 +157,7 @@ async fn patch_settings(
     }
     state.meta.set_project_settings(&project, &settings).await?;
     state.ingestor.settings_changed(&project);
+    state.domains.invalidate();
     tracing::info!(project = %project, "project settings changed");
     Ok(Json(settings))
 }

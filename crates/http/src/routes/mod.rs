@@ -4,6 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod query;
+pub(crate) mod wire;
 
 use crate::ApiError;
 use axum::extract::rejection::BytesRejection;

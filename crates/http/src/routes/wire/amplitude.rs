@@ -1,0 +1,166 @@
+//! Amplitude HTTP V2 `POST /2/httpapi`, Batch `POST /batch`, Identify `POST /identify`.
+//! Every JSON body carries `code` equal to the HTTP status: the SDKs read `code`.
+
+use super::{ClientIp, project_for_key};
+use crate::error::status_of;
+use crate::routes::raw_body;
+use crate::{ApiError, AppState};
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::header::{CONTENT_ENCODING, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use bytes::Bytes;
+use chrono::Utc;
+use serde_json::{Value, json};
+use sextant_core::{ErrorKind, InputMode};
+use sextant_ingest::decode_body;
+use sextant_ingest::wire::amplitude::{UploadError, parse_identify, parse_upload};
+
+/// `/2/httpapi` limits (`/batch` has only the server's body limit).
+const HTTPAPI_MAX_EVENTS: usize = 2000;
+const HTTPAPI_MAX_BYTES: usize = 1 << 20;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/2/httpapi", post(httpapi)).route("/identify", post(identify))
+}
+
+async fn httpapi(
+    state: State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    upload(state, ip, headers, body, Some((HTTPAPI_MAX_EVENTS, HTTPAPI_MAX_BYTES))).await
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    limits: Option<(usize, usize)>,
+) -> Response {
+    let body = match raw_body(body) {
+        Ok(body) => body,
+        Err(e) => return error(e),
+    };
+    let encoding = headers.get(CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+    let body = match decode_body(body, encoding, state.limits.max_body_bytes) {
+        Ok(body) => body,
+        Err(e) => return error(e.into()),
+    };
+    upload_decoded(&state, ip, body, limits).await
+}
+
+/// An upload whose body is already decompressed (`/batch` arrives here after dispatch).
+pub(crate) async fn upload_decoded(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    body: Bytes,
+    limits: Option<(usize, usize)>,
+) -> Response {
+    let too_large = || reply(StatusCode::PAYLOAD_TOO_LARGE, json!({"error": "Payload too large"}));
+    if limits.is_some_and(|(_, max_bytes)| body.len() >= max_bytes) {
+        return too_large();
+    }
+    let mut upload = match parse_upload(&body, ip) {
+        Ok(upload) => upload,
+        Err(e) => return upload_error(e),
+    };
+    if limits.is_some_and(|(max_events, _)| upload.events.len() > max_events) {
+        return too_large();
+    }
+    let project = match project_for_key(state, &upload.api_key).await {
+        Ok(project) => project,
+        Err(e) if e.kind == ErrorKind::Unauthenticated || e.kind == ErrorKind::Forbidden => {
+            return reply(StatusCode::BAD_REQUEST, json!({"error": "Invalid API key"}));
+        }
+        Err(e) => return error(e),
+    };
+    let received = upload.events.len();
+    let prepared = match state.ingestor.prepare(&project, upload.events, InputMode::Api).await {
+        Ok(prepared) => prepared,
+        Err(e) => return error(e.into()),
+    };
+    for rejected in &prepared.report.errors {
+        for field_error in &rejected.errors {
+            let missing = field_error.code == "missing_field";
+            upload.problems.add_native(&field_error.field, missing, rejected.index);
+        }
+    }
+    if !upload.problems.is_empty() {
+        let mut body = serde_json::to_value(&upload.problems).unwrap_or_default();
+        body["error"] = json!("Invalid field values on some events");
+        return reply(StatusCode::BAD_REQUEST, body);
+    }
+    if let Err(e) = state.ingestor.commit(prepared).await {
+        return error(e.into());
+    }
+    reply(
+        StatusCode::OK,
+        json!({
+            "events_ingested": received,
+            "payload_size_bytes": body.len(),
+            "server_upload_time": Utc::now().timestamp_millis(),
+        }),
+    )
+}
+
+/// The Identify API answers `success` in plain text.
+async fn identify(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match raw_body(body) {
+        Ok(body) => body,
+        Err(e) => return error(e),
+    };
+    let (key, events) = match parse_identify(&body) {
+        Ok(parsed) => parsed,
+        Err(e) => return upload_error(e),
+    };
+    let Ok(project) = project_for_key(&state, &key).await else {
+        return reply(StatusCode::BAD_REQUEST, json!({"error": "Invalid API key"}));
+    };
+    match state.ingestor.ingest(&project, events, InputMode::Api).await {
+        Ok(report) if report.rejected == 0 => (StatusCode::OK, "success").into_response(),
+        Ok(report) => reply(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "Invalid identification", "errors": report.errors}),
+        ),
+        Err(e) => error(e.into()),
+    }
+}
+
+fn upload_error(e: UploadError) -> Response {
+    match e {
+        UploadError::MissingField(field) => reply(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "Request missing required field", "missing_field": field}),
+        ),
+        UploadError::Invalid(message) => reply(StatusCode::BAD_REQUEST, json!({"error": message})),
+    }
+}
+
+/// Any other failure, in Amplitude's shape with our status mapping (503 + Retry-After for
+/// overload and storage outages, which the SDKs retry).
+fn error(e: ApiError) -> Response {
+    let status = status_of(e.kind);
+    if status.is_server_error() && e.kind != ErrorKind::Overloaded {
+        tracing::error!(code = e.code, detail = %e.message, "amplitude upload failed");
+    }
+    let message =
+        if status.is_server_error() { "Service unavailable; retry".into() } else { e.message };
+    let mut response = reply(status, json!({"error": message}));
+    if let Some(after) = e.retry_after
+        && let Ok(value) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
+    {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
+}
+
+fn reply(status: StatusCode, mut body: Value) -> Response {
+    body["code"] = json!(status.as_u16());
+    (status, Json(body)).into_response()
+}

@@ -1,0 +1,86 @@
+//! Other tools' ingestion endpoints. Each module answers in exactly the shape its official SDKs
+//! parse; the status for an error still comes from `error::status_of`, so the kind → status
+//! mapping stays in one place.
+
+pub(crate) mod amplitude;
+pub(crate) mod domains;
+pub(crate) mod mixpanel;
+pub(crate) mod plausible;
+pub(crate) mod posthog;
+pub(crate) mod segment;
+pub(crate) mod shared;
+
+use crate::auth::{self, Action};
+use crate::error::status_of;
+use crate::{ApiError, AppState};
+use axum::extract::ConnectInfo;
+use axum::http::HeaderMap;
+use axum::http::header::RETRY_AFTER;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
+use sextant_core::ErrorKind;
+use sextant_core::ProjectId;
+use std::net::{IpAddr, SocketAddr};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+/// The router with every wire format's routes.
+pub(crate) fn router() -> axum::Router<AppState> {
+    // Browser SDKs (posthog-js, Plausible's tracker) send from any site: mirror the origin.
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .max_age(std::time::Duration::from_secs(86_400));
+    axum::Router::new()
+        .merge(amplitude::router())
+        .merge(posthog::router())
+        .merge(segment::router())
+        .merge(plausible::router())
+        .merge(shared::router())
+        .layer(cors)
+}
+
+/// A plain-text error (PostHog, Mixpanel and Plausible SDKs log the text), with the status from
+/// the one kind → status mapping and `Retry-After` when retrying helps.
+pub(crate) fn text_error(e: ApiError) -> Response {
+    let status = status_of(e.kind);
+    let message = if status.is_server_error() && e.kind != ErrorKind::Overloaded {
+        tracing::error!(code = e.code, detail = %e.message, "ingestion failed");
+        "storage is temporarily unavailable; retry later".to_owned()
+    } else {
+        e.message
+    };
+    let mut response = (status, message).into_response();
+    if let Some(after) = e.retry_after
+        && let Ok(value) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
+    {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
+}
+
+/// The project a write key sends to.
+pub(crate) async fn project_for_key(state: &AppState, key: &str) -> Result<ProjectId, ApiError> {
+    auth::authenticate(state, key).await?.project(Action::Ingest)
+}
+
+/// The visitor's address: the first valid `X-Forwarded-For` entry (Sextant usually runs
+/// behind a proxy), else `X-Real-IP`, else the peer. Only ever used for the visitor hash.
+pub(crate) struct ClientIp(pub(crate) Option<IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        Ok(ClientIp(forwarded_ip(&parts.headers).or(peer)))
+    }
+}
+
+fn forwarded_ip(headers: &HeaderMap) -> Option<IpAddr> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    header("x-forwarded-for")
+        .and_then(|list| list.split(',').find_map(|part| part.trim().parse().ok()))
+        .or_else(|| header("x-real-ip").and_then(|v| v.trim().parse().ok()))
+}

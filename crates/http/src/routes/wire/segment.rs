@@ -1,0 +1,114 @@
+//! Segment HTTP Tracking API `/v1/{track,identify,page,screen,group,alias,batch}`. The write key
+//! comes as HTTP Basic `base64(writeKey + ":")` or as `writeKey` in the body. Success is
+//! `200 {"success": true}`; errors are `{"success": false, "code", "message"}`, which the SDKs
+//! log (4xx, not retried) or retry (503).
+
+use super::project_for_key;
+use crate::error::status_of;
+use crate::routes::raw_body;
+use crate::{ApiError, AppState};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_ENCODING, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::{Value, json};
+use sextant_core::{ErrorKind, InputMode};
+use sextant_ingest::decode_body;
+use sextant_ingest::wire::segment::{MAX_BATCH_BYTES, parse};
+
+const CALLS: [&str; 7] = ["track", "identify", "page", "screen", "group", "alias", "batch"];
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/v1/{call}", post(call))
+}
+
+async fn call(
+    State(state): State<AppState>,
+    Path(call): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match handle(&state, &call, &headers, body).await {
+        Ok(()) => (StatusCode::OK, Json(json!({"success": true}))).into_response(),
+        Err(e) => error(e),
+    }
+}
+
+async fn handle(
+    state: &AppState,
+    call: &str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(), ApiError> {
+    if !CALLS.contains(&call) {
+        return Err(ApiError::new(ErrorKind::NotFound, format!("no Segment call `{call}`")));
+    }
+    let body = raw_body(body)?;
+    let encoding = headers.get(CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+    let body = decode_body(body, encoding, state.limits.max_body_bytes)?;
+    if body.len() > MAX_BATCH_BYTES {
+        return Err(ApiError::invalid(format!(
+            "the body is {} bytes; Segment's limit is {MAX_BATCH_BYTES}",
+            body.len()
+        )));
+    }
+    let payload: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid(format!("invalid JSON: {e}")))?;
+    let batch = parse(call, payload).map_err(ApiError::invalid)?;
+    let key = basic_username(headers).or(batch.write_key).ok_or_else(|| {
+        ApiError::new(ErrorKind::Unauthenticated, "send the write key as Basic auth or `writeKey`")
+    })?;
+    let project = project_for_key(state, &key)
+        .await
+        .map_err(|_| ApiError::new(ErrorKind::Unauthenticated, "invalid write key"))?;
+    let report = state.ingestor.ingest(&project, batch.events, InputMode::Api).await?;
+    let mut problems: Vec<String> =
+        batch.problems.iter().map(|(i, reason)| format!("message {i}: {reason}")).collect();
+    for rejected in
+        report.errors.iter().filter(|r| !batch.problems.iter().any(|(i, _)| *i == r.index))
+    {
+        let reasons: Vec<&str> = rejected.errors.iter().map(|e| e.message.as_str()).collect();
+        problems.push(format!("message {}: {}", rejected.index, reasons.join("; ")));
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::invalid(format!(
+        "{} messages were refused (the others were stored): {}",
+        problems.len(),
+        problems.join(" | ")
+    )))
+}
+
+/// `Authorization: Basic base64(user:password)` → user.
+pub(crate) fn basic_username(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let user = text.split(':').next()?.to_owned();
+    (!user.is_empty()).then_some(user)
+}
+
+fn error(e: ApiError) -> Response {
+    let status = status_of(e.kind);
+    let message = if status.is_server_error() && e.kind != ErrorKind::Overloaded {
+        tracing::error!(code = e.code, detail = %e.message, "segment ingestion failed");
+        "storage is temporarily unavailable; retry later".to_owned()
+    } else {
+        e.message
+    };
+    let body = json!({"success": false, "code": e.code, "message": message});
+    let mut response = (status, Json(body)).into_response();
+    if let Some(after) = e.retry_after
+        && let Ok(value) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
+    {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
+}
