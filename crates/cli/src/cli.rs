@@ -40,6 +40,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Delete events older than each project's `retention_days` now (`serve` also does it
+    /// daily). Needs the event store, so run it while no server holds the data directory.
+    Retention,
 }
 
 #[derive(Debug, Args)]

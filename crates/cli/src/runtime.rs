@@ -4,7 +4,7 @@
 use anyhow::Context;
 use sextant_config::Settings;
 use sextant_http::{AppState, HttpLimits};
-use sextant_ingest::{Committer, CommitterSettings, Ingestor, IngestorParts};
+use sextant_ingest::{Committer, CommitterSettings, Ingestor, IngestorParts, RateLimits};
 use sextant_meta_sql::SqlMetaStore;
 use sextant_privacy::{Hasher, UserAgentParser};
 use sextant_store::{EventStore, MetaStore};
@@ -89,9 +89,18 @@ pub async fn serve(
         meta: Arc::clone(&meta),
         hasher: privacy_hasher(settings)?,
         user_agents: Arc::new(user_agents),
+        rate_limits: RateLimits {
+            per_project: settings.ingest.max_events_per_second_per_project as f64,
+            per_user: settings.ingest.max_events_per_second_per_user as f64,
+        },
         metrics: Arc::clone(&metrics),
     };
     let ingestor = Ingestor::new(committer, parts);
+    let retention = sextant_jobs::spawn_daily_retention(
+        Arc::clone(&meta),
+        Arc::clone(&events),
+        Arc::clone(&metrics),
+    );
     let limits = HttpLimits {
         max_body_bytes: settings.server.max_body_bytes,
         request_timeout: settings.server.request_timeout,
@@ -115,6 +124,7 @@ pub async fn serve(
             tokio::time::sleep(grace).await;
         } => tracing::warn!(?grace, "requests still running after the shutdown grace period; dropping them"),
     }
+    retention.abort();
     // The router (and with it every Committer handle) is gone: the committer drains and ends.
     committer_task.await.context("the committer task failed")?;
     Ok(())

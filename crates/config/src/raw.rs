@@ -64,6 +64,8 @@ pub struct RawIngest {
     pub max_future: Option<Text>,
     pub max_past: Option<Text>,
     pub dedup_window: Option<Text>,
+    pub max_events_per_second_per_project: Option<u64>,
+    pub max_events_per_second_per_user: Option<u64>,
 }
 
 #[derive(Default, Deserialize)]

@@ -61,6 +61,10 @@ pub struct IngestSettings {
     pub limits: Limits,
     /// How long an `insert_id` is remembered: a repeat within it is acknowledged, not stored.
     pub dedup_window: Duration,
+    /// Sustained events per second a project's keys may send (bursts of twice as many); 0 = off.
+    pub max_events_per_second_per_project: u64,
+    /// The same per user (user id, else device id); 0 = off.
+    pub max_events_per_second_per_user: u64,
 }
 
 /// The secret behind visitor hashes (`HMAC(secret, date)` is each day's salt). Never stored in
@@ -212,6 +216,10 @@ impl RawConfig {
             retry_after: duration("ingest.retry_after", i.retry_after, "1s")?,
             limits,
             dedup_window: duration("ingest.dedup_window", i.dedup_window, "7days")?,
+            max_events_per_second_per_project: i
+                .max_events_per_second_per_project
+                .unwrap_or(100_000),
+            max_events_per_second_per_user: i.max_events_per_second_per_user.unwrap_or(1_000),
         };
 
         let secret = self.privacy.secret.map(|t| t.0);

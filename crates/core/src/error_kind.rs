@@ -20,6 +20,8 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// Sextant is alive but shedding load; the caller should retry later.
     Overloaded,
+    /// The caller (a project's keys, or one user) sends faster than its configured rate.
+    RateLimited,
     /// A dependency (storage) is not available right now.
     Unavailable,
     /// A bug or an unexpected failure.
@@ -37,6 +39,7 @@ impl ErrorKind {
             ErrorKind::Conflict => "conflict",
             ErrorKind::PayloadTooLarge => "payload_too_large",
             ErrorKind::Overloaded => "overloaded",
+            ErrorKind::RateLimited => "rate_limited",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
         }

@@ -8,8 +8,9 @@ use axum::http::{Method, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
+use sextant_ingest::RateLimits;
 use std::io::Write;
-use support::{TestApp, recent, test_app};
+use support::{TestApp, recent, test_app, test_app_rate_limited};
 
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
 
@@ -421,4 +422,66 @@ async fn hygiene_applies_to_every_source() {
     let signup = stored.iter().find(|e| e["event"] == "signup").unwrap();
     assert_eq!(signup["properties"], json!({"customer": {}, "note": "x".repeat(32)}));
     assert!(signup["session_id"].as_str().unwrap().starts_with("s_"), "sessions are derived");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_answer_429_in_each_shape_and_store_nothing() {
+    let t = test_app_rate_limited(RateLimits { per_project: 1_000.0, per_user: 5.0 }).await;
+    let burst: Vec<Value> = (0..10)
+        .map(|i| json!({"event": "e", "user_id": "busy-user", "insert_id": format!("r{i}")}))
+        .collect();
+    let ok = t.post("/api/v1/events", Some(&t.write_key), Value::Array(burst)).await;
+    assert_eq!(ok.body["accepted"], 10, "a burst of twice the rate passes");
+
+    let native = t
+        .post(
+            "/api/v1/events",
+            Some(&t.write_key),
+            json!([{"event": "e", "user_id": "calm-user"}, {"event": "e", "user_id": "busy-user"}]),
+        )
+        .await;
+    assert_eq!(native.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(native.body["error"]["code"], "rate_limited");
+    assert!(native.headers.contains_key("retry-after"));
+
+    let amplitude = post_json(
+        &t,
+        "/2/httpapi",
+        &[],
+        json!({"api_key": t.write_key, "events": [
+        {"event_type": "e", "user_id": "calm-user"}, {"event_type": "e", "user_id": "busy-user"}]}),
+    )
+    .await;
+    assert_eq!(amplitude.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(amplitude.body["code"], 429);
+    assert_eq!(amplitude.body["throttled_events"], json!([1]));
+    assert_eq!(amplitude.body["throttled_users"], json!({"busy-user": 5.0}));
+    assert_eq!(amplitude.body["eps_threshold"], 5.0);
+
+    let posthog = post_json(
+        &t,
+        "/batch/",
+        &[],
+        json!({"api_key": t.write_key, "batch": [{"event": "e", "distinct_id": "busy-user"}]}),
+    )
+    .await;
+    assert_eq!(posthog.status, StatusCode::TOO_MANY_REQUESTS);
+    let segment = post_json(
+        &t,
+        "/v1/track",
+        &[],
+        json!({"writeKey": t.write_key, "userId": "busy-user", "event": "e"}),
+    )
+    .await;
+    assert_eq!(
+        (segment.status, segment.body["success"].clone()),
+        (StatusCode::TOO_MANY_REQUESTS, json!(false))
+    );
+
+    let stored = t.stored().await;
+    assert_eq!(
+        stored.len(),
+        10,
+        "refused requests store nothing, not even their calm users' events"
+    );
 }

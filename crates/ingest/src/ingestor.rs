@@ -2,9 +2,10 @@
 //! index and never stop the good ones of the same batch (unless the wire format's own
 //! semantics say the whole request must be refused; see [`Ingestor::prepare`]).
 
+use crate::limiter::Limiter;
 use crate::rules::{ProjectRules, RulesCache};
 use crate::sessions::Sessionizer;
-use crate::{ClientHints, Committer, IngestError, RawEvent};
+use crate::{ClientHints, Committer, IngestError, RateLimits, RawEvent};
 use chrono::Utc;
 use serde::Serialize;
 use sextant_core::{Event, EventInput, FieldError, InputMode, Limits, ProjectId};
@@ -50,6 +51,7 @@ pub struct IngestorParts {
     pub meta: Arc<dyn MetaStore>,
     pub hasher: Hasher,
     pub user_agents: Arc<UserAgentParser>,
+    pub rate_limits: RateLimits,
     pub metrics: Arc<Metrics>,
 }
 
@@ -58,6 +60,7 @@ pub struct Ingestor {
     parts: IngestorParts,
     rules: RulesCache,
     sessions: Sessionizer,
+    limiter: Limiter,
 }
 
 /// What privacy and hygiene decided for one valid event.
@@ -70,7 +73,8 @@ enum Verdict {
 impl Ingestor {
     pub fn new(committer: Committer, parts: IngestorParts) -> Self {
         let rules = RulesCache::new(Arc::clone(&parts.meta));
-        Self { committer, parts, rules, sessions: Sessionizer::default() }
+        let limiter = Limiter::new(parts.rate_limits);
+        Self { committer, parts, rules, sessions: Sessionizer::default(), limiter }
     }
 
     /// Validates and stores; `Ok` means every accepted event is durable, `Err` that none was
@@ -110,6 +114,8 @@ impl Ingestor {
             EventInput { project_id: project, received_at: now, limits: &self.parts.limits, mode };
         let salt = self.parts.hasher.daily_salt(now.date_naive());
         let mut events = Vec::with_capacity(items.len());
+        // Request index of each kept event, to report throttled events by request position.
+        let mut positions = Vec::with_capacity(items.len());
         let mut errors = Vec::new();
         let mut dropped = 0;
         for (index, raw) in items.into_iter().enumerate() {
@@ -126,7 +132,10 @@ impl Ingestor {
                 InputMode::Api => self.apply(&rules, &mut event, &raw.client, &salt),
             };
             match verdict {
-                Verdict::Keep => events.push(event),
+                Verdict::Keep => {
+                    events.push(event);
+                    positions.push(index);
+                }
                 Verdict::Drop(reason) => {
                     dropped += 1;
                     self.count(reason, 1);
@@ -135,6 +144,11 @@ impl Ingestor {
             }
         }
         if mode == InputMode::Api {
+            if let Err(mut throttled) = self.limiter.admit(project, &events) {
+                throttled.indices = throttled.indices.iter().map(|&i| positions[i]).collect();
+                self.count("rate_limited", events.len());
+                return Err(IngestError::RateLimited(throttled));
+            }
             self.sessions.assign(&mut events, rules.settings.session_timeout_minutes);
         }
         let report =

@@ -10,7 +10,8 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OutcomeLabels {
-    /// `accepted` or `rejected`.
+    /// `accepted`, `rejected`, `duplicate`, `bot`, `internal_user`, `rate_limited`, and the
+    /// hygiene counters `pii_key_stripped` and `value_capped`.
     pub outcome: &'static str,
 }
 
@@ -52,6 +53,8 @@ pub struct Metrics {
     pub commit_failures: Counter,
     query_seconds: Family<QueryLabels, Histogram, Buckets>,
     pub http_requests: Family<HttpLabels, Counter>,
+    pub retention_deleted_events: Counter,
+    pub retention_last_run: Gauge,
 }
 
 impl Default for Metrics {
@@ -103,6 +106,18 @@ impl Metrics {
             "HTTP responses by route, method and status",
             http_requests.clone(),
         );
+        let retention_deleted_events = Counter::default();
+        registry.register(
+            "retention_deleted_events",
+            "Raw events deleted by the retention job because they were older than their project's retention",
+            retention_deleted_events.clone(),
+        );
+        let retention_last_run = Gauge::default();
+        registry.register(
+            "retention_last_run_timestamp_seconds",
+            "When the retention job last completed, in seconds since the epoch",
+            retention_last_run.clone(),
+        );
         Self {
             registry,
             ingest_events,
@@ -113,6 +128,8 @@ impl Metrics {
             commit_failures,
             query_seconds,
             http_requests,
+            retention_deleted_events,
+            retention_last_run,
         }
     }
 

@@ -21,7 +21,27 @@ pub(crate) async fn dispatch(command: Command, settings: Settings) -> anyhow::Re
         Command::Project(command) => admin::project(command, settings).await,
         Command::Key(command) => admin::key(command, settings).await,
         Command::User(command) => admin::user(command, settings).await,
+        Command::Retention => retention(settings).await,
     }
+}
+
+async fn retention(settings: Settings) -> anyhow::Result<()> {
+    let stores = crate::runtime::Stores::open(&settings).await?;
+    let metrics = sextant_telemetry::Metrics::new();
+    let outcome = sextant_jobs::enforce_retention(
+        stores.meta.as_ref(),
+        stores.events.as_ref(),
+        chrono::Utc::now(),
+        &metrics,
+    )
+    .await;
+    stores.close().await?;
+    let report = outcome.context("retention failed")?;
+    println!(
+        "retention: {} projects checked, {} old events deleted",
+        report.projects, report.deleted_events
+    );
+    Ok(())
 }
 
 /// A project by id or name, with a hint when it does not exist.

@@ -1,7 +1,7 @@
 //! Runs the real `sextant` binary: commands to completion, servers in the background.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -72,11 +72,33 @@ impl Sextant {
     }
 
     pub fn serve_with_env(&self, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        self.spawn_server(extra, env, None)
+    }
+
+    /// Like `serve_with_env`, but everything the server prints is also kept: stdout lines are
+    /// appended to `<logs>/stdout.log` and stderr (the log output) goes to `<logs>/stderr.log`.
+    /// `logs` must not be inside the data directory.
+    pub fn serve_logged(&self, extra: &[&str], env: &[(&str, &str)], logs: &Path) -> Server {
+        self.spawn_server(extra, env, Some(logs))
+    }
+
+    fn spawn_server(&self, extra: &[&str], env: &[(&str, &str)], logs: Option<&Path>) -> Server {
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(extra);
         let mut command = self.command(&args);
         command.envs(env.iter().copied());
-        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+        let mut stdout_log = None;
+        if let Some(logs) = logs {
+            std::fs::create_dir_all(logs).unwrap();
+            let open = |name: &str| {
+                std::fs::OpenOptions::new().create(true).append(true).open(logs.join(name)).unwrap()
+            };
+            command.stderr(Stdio::from(open("stderr.log")));
+            stdout_log = Some(open("stdout.log"));
+        } else {
+            command.stderr(Stdio::inherit());
+        }
+        let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -84,6 +106,9 @@ impl Sextant {
             let mut sent = false;
             let mut printed = Vec::new();
             while let Some(Ok(line)) = lines.next() {
+                if let Some(log) = stdout_log.as_mut() {
+                    let _ = writeln!(log, "{line}");
+                }
                 printed.push(line.clone());
                 if sent {
                     let _ = tx.send(line);
@@ -143,4 +168,30 @@ impl Drop for Server {
 
 pub fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(path)
+}
+
+/// Every event of the secret key's project, newest first, through `GET /api/v1/events`
+/// (1000 per page, following `next_cursor`).
+pub async fn all_events(http: &reqwest::Client, url: &str, secret: &str) -> Vec<serde_json::Value> {
+    let mut events = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut request = http
+            .get(format!("{url}/api/v1/events"))
+            .bearer_auth(secret)
+            .query(&[("limit", "1000")]);
+        if let Some(c) = &cursor {
+            request = request.query(&[("cursor", c)]);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 200, "GET /api/v1/events: {text}");
+        let page: serde_json::Value = serde_json::from_str(&text).unwrap();
+        events.extend(page["events"].as_array().unwrap().iter().cloned());
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            return events;
+        }
+    }
 }

@@ -7,7 +7,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sextant_core::{Limits, ProjectId};
 use sextant_http::{AppState, HttpLimits, app};
-use sextant_ingest::{Committer, CommitterSettings, Ingestor, IngestorParts};
+use sextant_ingest::{Committer, CommitterSettings, Ingestor, IngestorParts, RateLimits};
 use sextant_meta_sql::SqlMetaStore;
 use sextant_privacy::{Hasher, UserAgentParser};
 use sextant_store::{EventStore, KeyKind, MetaStore, NewKey};
@@ -28,6 +28,14 @@ pub struct TestApp {
 }
 
 pub async fn test_app_with(max_pending_events: usize) -> TestApp {
+    build(max_pending_events, RateLimits { per_project: 100_000.0, per_user: 1_000.0 }).await
+}
+
+pub async fn test_app_rate_limited(rate_limits: RateLimits) -> TestApp {
+    build(100_000, rate_limits).await
+}
+
+async fn build(max_pending_events: usize, rate_limits: RateLimits) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let events: Arc<dyn EventStore> =
         Arc::new(DuckDbStore::open(dir.path(), &DuckDbOptions::default()).unwrap());
@@ -49,6 +57,7 @@ pub async fn test_app_with(max_pending_events: usize) -> TestApp {
         meta: meta.clone(),
         hasher: Hasher::new("test-secret-of-16-bytes"),
         user_agents: Arc::new(UserAgentParser::new().unwrap()),
+        rate_limits,
         metrics: Arc::clone(&metrics),
     };
     let ingestor = Arc::new(Ingestor::new(committer, parts));

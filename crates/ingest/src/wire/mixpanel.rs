@@ -173,6 +173,8 @@ pub fn parse_engage(payload: Value) -> Batch {
         };
         let mut out = Native::default();
         out.set("event", "$identify");
+        // `/engage` payloads do not name the library; the endpoint is Mixpanel's own.
+        out.set("library", "mixpanel");
         match distinct_id.strip_prefix("$device:") {
             Some(device) => out.set("device_id", device),
             None => out.set("user_id", distinct_id),
@@ -246,7 +248,7 @@ mod tests {
         assert_eq!(b.token.as_deref(), Some("sx_wk_1"));
         assert_eq!(
             b.events[0].fields,
-            json!({"event": "$identify", "user_id": "u-1", "timestamp": "2026-11-22T04:35:43.610+00:00",
+            json!({"event": "$identify", "library": "mixpanel", "user_id": "u-1", "timestamp": "2026-11-22T04:35:43.610+00:00",
                    "properties": {"$set": {"company": "Acme"}}})
         );
     }

@@ -16,8 +16,8 @@ use bytes::Bytes;
 use chrono::Utc;
 use serde_json::{Value, json};
 use sextant_core::{ErrorKind, InputMode};
-use sextant_ingest::decode_body;
 use sextant_ingest::wire::amplitude::{UploadError, parse_identify, parse_upload};
+use sextant_ingest::{IngestError, Throttled, decode_body};
 
 /// `/2/httpapi` limits (`/batch` has only the server's body limit).
 const HTTPAPI_MAX_EVENTS: usize = 2000;
@@ -83,6 +83,7 @@ pub(crate) async fn upload_decoded(
     let received = upload.events.len();
     let prepared = match state.ingestor.prepare(&project, upload.events, InputMode::Api).await {
         Ok(prepared) => prepared,
+        Err(IngestError::RateLimited(throttled)) => return rate_limited(&throttled),
         Err(e) => return error(e.into()),
     };
     for rejected in &prepared.report.errors {
@@ -130,6 +131,26 @@ async fn identify(State(state): State<AppState>, body: Result<Bytes, BytesReject
         ),
         Err(e) => error(e.into()),
     }
+}
+
+/// Amplitude's 429: the threshold, who was throttled and which events to send again later.
+fn rate_limited(throttled: &Throttled) -> Response {
+    let users: serde_json::Map<String, Value> =
+        throttled.users.iter().map(|u| (u.clone(), json!(throttled.threshold))).collect();
+    let mut response = reply(
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({
+            "error": "Too many requests for some devices and users",
+            "eps_threshold": throttled.threshold,
+            "throttled_devices": {},
+            "throttled_users": users,
+            "throttled_events": throttled.indices,
+        }),
+    );
+    if let Ok(value) = HeaderValue::from_str(&throttled.retry_after.as_secs().max(1).to_string()) {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
 }
 
 fn upload_error(e: UploadError) -> Response {
