@@ -7,6 +7,7 @@ mod queries;
 
 use anyhow::Context;
 use clap::Parser;
+use ingest::Wire;
 use sextant::runtime::{self, Stores};
 use sextant_store::{EventStore, MetaStore};
 use std::fmt::Write as _;
@@ -138,21 +139,27 @@ async fn run(args: &Args) -> anyhow::Result<String> {
         http_medians.push(queries::over_http(&url, &secret.secret, spec, args.runs).await?);
     }
     let duration = Duration::from_secs(args.ingest_seconds);
+    writeln!(report, "## Ingest over HTTP ({} s each)\n", args.ingest_seconds)?;
     writeln!(
         report,
-        "## Ingest over HTTP (POST /api/v1/events, {} s each)\n",
-        args.ingest_seconds
+        "| wire | scenario | clients | events/s | requests/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|"
     )?;
-    writeln!(
-        report,
-        "| scenario | clients | events/s | requests/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|"
-    )?;
-    for (batch, clients) in [(1000, 4), (1, 64)] {
-        let r = ingest::run(&url, &ingest_project.1.secret, batch, clients, duration).await?;
+    let scenarios = [
+        (Wire::Native, 1000, 4),
+        (Wire::PostHogServer, 1000, 4),
+        (Wire::PostHogBrowser, 1000, 4),
+        (Wire::Native, 1, 64),
+    ];
+    for (wire, batch, clients) in scenarios {
+        let r = ingest::run(&url, &ingest_project.1.secret, wire, batch, clients, duration).await?;
         writeln!(
             report,
-            "| batches of {batch} | {clients} | {:.0} | {:.0} | {:.2} | {:.2} |",
-            r.events_per_second, r.requests_per_second, r.p50_ms, r.p99_ms
+            "| {} | batches of {batch} | {clients} | {:.0} | {:.0} | {:.2} | {:.2} |",
+            wire.label(),
+            r.events_per_second,
+            r.requests_per_second,
+            r.p50_ms,
+            r.p99_ms
         )?;
     }
 

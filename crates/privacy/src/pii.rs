@@ -27,6 +27,9 @@ pub const DEFAULT_PII_KEYS: [&str; 12] = [
 pub struct PiiPolicy {
     /// Each denylisted term as its sequence of lower-case words.
     terms: Vec<Vec<String>>,
+    /// Each term's words run together: a key can only match a term if its lower-cased letters
+    /// and digits contain this, which rules out almost every key without splitting it.
+    squashed: Vec<String>,
     max_value_bytes: usize,
 }
 
@@ -39,12 +42,19 @@ pub struct Scrubbed {
 
 impl PiiPolicy {
     pub fn new<S: AsRef<str>>(keys: &[S], max_value_bytes: usize) -> Self {
-        let terms = keys.iter().map(|k| words(k.as_ref())).filter(|w| !w.is_empty()).collect();
-        Self { terms, max_value_bytes }
+        let terms: Vec<Vec<String>> =
+            keys.iter().map(|k| words(k.as_ref())).filter(|w| !w.is_empty()).collect();
+        let squashed = terms.iter().map(|t| t.concat()).collect();
+        Self { terms, squashed, max_value_bytes }
     }
 
     /// Whether a property named `key` is personal data under this policy.
     pub fn is_pii_key(&self, key: &str) -> bool {
+        let squashed: String =
+            key.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        if !self.squashed.iter().any(|term| squashed.contains(term.as_str())) {
+            return false;
+        }
         let key_words = words(key);
         self.terms.iter().any(|term| {
             key_words.windows(term.len()).any(|w| w == term.as_slice())

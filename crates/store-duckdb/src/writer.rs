@@ -41,9 +41,9 @@ pub(crate) fn run(conn: Connection, mut recent: RecentIds, commands: mpsc::Recei
                 let started = Instant::now();
                 let received = events.len();
                 let (fresh, duplicates) = recent.fresh(events);
-                let result = append(&conn, &fresh).map(|()| {
+                let result = append(&conn, &fresh.events).map(|()| {
                     recent.record(&fresh);
-                    Appended { stored: fresh.len(), duplicates }
+                    Appended { stored: fresh.events.len(), duplicates }
                 });
                 tracing::debug!(
                     events = received,
