@@ -485,3 +485,55 @@ async fn rate_limits_answer_429_in_each_shape_and_store_nothing() {
         "refused requests store nothing, not even their calm users' events"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_tracks_with_a_write_key_and_lists_for_admins() {
+    let t = test_app().await;
+    let bearer = |key: &str| format!("Bearer {key}");
+    let track = json!({
+        "query": "mutation Track($e: JSON!) { trackEvent(event: $e) { accepted rejected errors { index } } }",
+        "variables": {"e": {"event": "signup", "user_id": "user-1", "insert_id": "g1", "properties": {"plan": "pro"}}}
+    });
+    let ok =
+        post_json(&t, "/graphql", &[("authorization", &bearer(&t.write_key))], track.clone()).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(
+        ok.body,
+        json!({"data": {"trackEvent": {"accepted": 1, "rejected": 0, "errors": []}}})
+    );
+
+    let batch = json!({"query": "mutation { trackEvents(events: [{event: \"a\", user_id: \"user-2\"}, {user_id: \"user-2\"}]) { accepted rejected errors { index errors { field code } } } }"});
+    let partial =
+        post_json(&t, "/graphql", &[("authorization", &bearer(&t.write_key))], batch).await;
+    assert_eq!(
+        partial.body["data"]["trackEvents"],
+        json!({"accepted": 1, "rejected": 1, "errors": [{"index": 1, "errors": [{"field": "event", "code": "missing_field"}]}]})
+    );
+
+    let list = json!({"query": format!("{{ events(project: \"{}\", limit: 10) {{ events {{ event user_id properties }} next_cursor }} }}", t.project)});
+    let denied =
+        post_json(&t, "/graphql", &[("authorization", &bearer(&t.write_key))], list.clone()).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    assert_eq!(denied.body["errors"][0]["extensions"]["code"], "forbidden");
+    let listed = post_json(&t, "/graphql", &[("authorization", &bearer(&t.admin_key))], list).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let events = listed.body["data"]["events"]["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(
+        events.contains(
+            &json!({"event": "signup", "user_id": "user-1", "properties": {"plan": "pro"}})
+        )
+    );
+
+    let unauthenticated = post_json(&t, "/graphql", &[], track).await;
+    assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
+    let typo = post_json(
+        &t,
+        "/graphql",
+        &[("authorization", &bearer(&t.write_key))],
+        json!({"query": "mutation { trackEvent(event: {event: \"a\"}) { acepted } }"}),
+    )
+    .await;
+    assert_eq!(typo.status, StatusCode::BAD_REQUEST);
+    assert!(typo.body["errors"][0]["message"].as_str().unwrap().contains("acepted"));
+}

@@ -162,7 +162,7 @@ async fn patch_settings(
     Ok(Json(settings))
 }
 
-async fn existing_project(state: &AppState, id: &str) -> Result<ProjectId, ApiError> {
+pub(crate) async fn existing_project(state: &AppState, id: &str) -> Result<ProjectId, ApiError> {
     match state.meta.find_project(id).await? {
         Some(project) if project.id.as_str() == id => Ok(project.id),
         _ => Err(ApiError::new(ErrorKind::NotFound, format!("no project with id {id}"))),

@@ -5,6 +5,7 @@
 //! Reference for every format: `../shared/docs/wire-compat.md`.
 
 pub mod amplitude;
+pub mod graphql;
 pub mod mixpanel;
 pub mod payload;
 pub mod plausible;

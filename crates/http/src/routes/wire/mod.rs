@@ -4,6 +4,7 @@
 
 pub(crate) mod amplitude;
 pub(crate) mod domains;
+pub(crate) mod graphql;
 pub(crate) mod mixpanel;
 pub(crate) mod plausible;
 pub(crate) mod posthog;
@@ -38,6 +39,7 @@ pub(crate) fn router() -> axum::Router<AppState> {
         .merge(segment::router())
         .merge(plausible::router())
         .merge(shared::router())
+        .merge(graphql::router())
         .layer(cors)
 }
 
