@@ -27,7 +27,8 @@ async fn client(
         let ids: Vec<String> = (0..batch).map(|i| format!("w{worker}-r{n}-e{i}")).collect();
         let events: Vec<Value> = ids
             .iter()
-            .map(|id| json!({"event": "load", "insert_id": id, "user_id": format!("u{worker}")}))
+            // Many users, so the load stays under the per-user rate limit (1,000 events/s).
+            .map(|id| json!({"event": "load", "insert_id": id, "user_id": format!("u-{id}")}))
             .collect();
         let body = if batch == 1 { events[0].clone() } else { json!(events) };
         match http.post(format!("{url}/api/v1/events")).bearer_auth(&key).json(&body).send().await {

@@ -61,6 +61,7 @@ pub struct RawIngest {
     pub max_url_chars: Option<u64>,
     pub max_properties_bytes: Option<ByteSize>,
     pub max_properties_depth: Option<u64>,
+    pub max_properties: Option<u64>,
     pub max_future: Option<Text>,
     pub max_past: Option<Text>,
     pub dedup_window: Option<Text>,

@@ -193,6 +193,11 @@ impl RawConfig {
                 i.max_properties_depth,
                 defaults.max_properties_depth as u64,
             )?,
+            max_properties: positive(
+                "ingest.max_properties",
+                i.max_properties,
+                defaults.max_properties as u64,
+            )?,
             max_future: chrono_duration("ingest.max_future", i.max_future, "24h")?,
             max_past: chrono_duration("ingest.max_past", i.max_past, "1825days")?,
         };

@@ -295,6 +295,14 @@ impl Reader<'_> {
                 ),
             );
         }
+        let keys = key_count(&map);
+        if keys > limits.max_properties {
+            self.fail(
+                "properties",
+                "too_many",
+                format!("`properties` has {keys} keys; the limit is {}", limits.max_properties),
+            );
+        }
         let mut size = ByteCount(0);
         let size = serde_json::to_writer(&mut size, &map).map_or(usize::MAX, |()| size.0);
         if size > limits.max_properties_bytes {
@@ -334,6 +342,18 @@ fn depth(map: &Map<String, Value>) -> usize {
         }
     }
     1 + map.values().map(of).max().unwrap_or(0)
+}
+
+/// Keys of `map` and of every object nested in it.
+fn key_count(map: &Map<String, Value>) -> usize {
+    fn of(v: &Value) -> usize {
+        match v {
+            Value::Object(m) => m.len() + m.values().map(of).sum::<usize>(),
+            Value::Array(a) => a.iter().map(of).sum(),
+            _ => 0,
+        }
+    }
+    map.len() + map.values().map(of).sum::<usize>()
 }
 
 /// `/orders/8812/items/3f2a…` → `/orders/:id/items/:id`: ids in paths would otherwise make every

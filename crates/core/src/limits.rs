@@ -15,6 +15,8 @@ pub struct Limits {
     pub max_properties_bytes: usize,
     /// Deepest nesting allowed inside `properties`.
     pub max_properties_depth: usize,
+    /// Most keys in `properties`, counting nested objects' keys too.
+    pub max_properties: usize,
     /// How far ahead of the server clock an event may be stamped.
     pub max_future: Duration,
     /// How far behind the server clock an event may be stamped.
@@ -29,6 +31,7 @@ impl Default for Limits {
             max_url_chars: 2048,
             max_properties_bytes: 32 * 1024,
             max_properties_depth: 8,
+            max_properties: 1000,
             max_future: Duration::hours(24),
             max_past: Duration::days(5 * 365),
         }

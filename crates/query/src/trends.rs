@@ -70,8 +70,9 @@ pub(crate) fn plan(
     let mut builder = SqlBuilder::new(dialect);
     let b = &mut builder;
 
+    let project = b.param(Param::Text(opts.project_id.to_string()));
     let mut scope = vec![
-        format!("project_id = {}", b.param(Param::Text(opts.project_id.to_string()))),
+        format!("project_id = {project}"),
         format!("timestamp >= {}", b.param(Param::Timestamp(range.from))),
         format!("timestamp < {}", b.param(Param::Timestamp(range.to))),
     ];
@@ -116,8 +117,21 @@ pub(crate) fn plan(
         Some(bd) => format!("{} AS breakdown, ", property_expr(b, &bd.property)),
         None => String::new(),
     };
+    // Counting people: a device-only event counts as the user the device was later (or
+    // earlier) seen with, so a visitor's anonymous events and their identified ones are one
+    // person. Only unique counts need the lookup.
+    let (person, from) = if q.series.iter().any(|s| s.math == Math::UniqueUsers) {
+        (
+            "coalesce(user_id, links.linked_user, person_id) AS person_id",
+            format!(
+                "events LEFT JOIN (SELECT device_id AS linked_device, user_id AS linked_user FROM person_links WHERE project_id = {project}) AS links ON links.linked_device = events.device_id"
+            ),
+        )
+    } else {
+        ("person_id", "events".to_owned())
+    };
     let matched = format!(
-        "SELECT {bucket} AS bucket, {breakdown}person_id{flags}\n    FROM events\n    WHERE {scope}",
+        "SELECT {bucket} AS bucket, {breakdown}{person}{flags}\n    FROM {from}\n    WHERE {scope}",
         scope = all_of(&scope),
     );
 

@@ -4,6 +4,7 @@
 mod convert;
 mod dedup;
 mod error;
+mod links;
 mod reader;
 mod schema;
 mod writer;
@@ -78,11 +79,12 @@ impl DuckDbStore {
         let window = i64::try_from(options.dedup_window.as_micros()).unwrap_or(i64::MAX);
         let recent = dedup::RecentIds::load(&conn, window, chrono::Utc::now().timestamp_micros())
             .map_err(error::internal)?;
+        let links = links::KnownLinks::load(&conn).map_err(error::internal)?;
         tracing::debug!(ids = recent.len(), "dedup window loaded");
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("duckdb-writer".into())
-            .spawn(move || writer::run(conn, recent, rx))
+            .spawn(move || writer::run(conn, recent, links, rx))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         tracing::info!(path = %path.display(), schema_version = version, readers = readers.len(), "event store open");
         Ok(Self {

@@ -5,9 +5,10 @@ use duckdb::Connection;
 
 /// Applied in order, each once, each in its own transaction. Never edit a released entry:
 /// append a new one.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "CREATE TABLE events (
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "CREATE TABLE events (
         project_id  VARCHAR   NOT NULL,
         event       VARCHAR   NOT NULL,
         timestamp   TIMESTAMP NOT NULL,
@@ -33,7 +34,21 @@ const MIGRATIONS: &[(i32, &str)] = &[(
         library     VARCHAR,
         properties  JSON
     );",
-)];
+    ),
+    (
+        2,
+        // Identity: the first user an anonymous device was seen with. Queries resolve a
+        // device-only event to that user, so the events before sign-up and after it count as
+        // one person without rewriting history.
+        "CREATE TABLE person_links (
+        project_id VARCHAR   NOT NULL,
+        device_id  VARCHAR   NOT NULL,
+        user_id    VARCHAR   NOT NULL,
+        linked_at  TIMESTAMP NOT NULL,
+        PRIMARY KEY (project_id, device_id)
+    );",
+    ),
+];
 
 /// Brings the schema up to date; returns the version it ends at.
 pub(crate) fn migrate(conn: &Connection) -> duckdb::Result<i32> {

@@ -3,6 +3,7 @@
 //! fsyncs its WAL on commit, which is what makes an acknowledged append durable.
 
 use crate::dedup::RecentIds;
+use crate::links::{KnownLinks, NewLinks};
 use crate::{convert, error};
 use duckdb::Connection;
 use sextant_core::{Event, ProjectId};
@@ -34,15 +35,22 @@ pub(crate) enum Command {
 }
 
 /// Runs until `Close` (checkpoints first) or until every sender is gone.
-pub(crate) fn run(conn: Connection, mut recent: RecentIds, commands: mpsc::Receiver<Command>) {
+pub(crate) fn run(
+    conn: Connection,
+    mut recent: RecentIds,
+    mut links: KnownLinks,
+    commands: mpsc::Receiver<Command>,
+) {
     while let Ok(command) = commands.recv() {
         match command {
             Command::Append { events, reply } => {
                 let started = Instant::now();
                 let received = events.len();
                 let (fresh, duplicates) = recent.fresh(events);
-                let result = append(&conn, &fresh.events).map(|()| {
+                let new_links = links.new_links(&fresh.events);
+                let result = append(&conn, &fresh.events, &new_links).map(|()| {
                     recent.record(&fresh);
+                    links.record(new_links);
                     Appended { stored: fresh.events.len(), duplicates }
                 });
                 tracing::debug!(
@@ -70,7 +78,7 @@ pub(crate) fn run(conn: Connection, mut recent: RecentIds, commands: mpsc::Recei
     }
 }
 
-fn append(conn: &Connection, events: &[Event]) -> Result<(), StoreError> {
+fn append(conn: &Connection, events: &[Event], links: &NewLinks) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
@@ -80,7 +88,8 @@ fn append(conn: &Connection, events: &[Event]) -> Result<(), StoreError> {
         for event in events {
             convert::append_event(&mut appender, event)?;
         }
-        appender.flush()
+        appender.flush()?;
+        KnownLinks::insert(conn, links)
     })();
     match written.and_then(|()| conn.execute_batch("COMMIT")) {
         Ok(()) => Ok(()),

@@ -105,6 +105,13 @@ fn limits_are_enforced() {
         codes(&parse(json!({"event": "x", "properties": deep})).unwrap_err()),
         vec![("properties", "too_deep")]
     );
+    let many: serde_json::Map<String, Value> =
+        (0..600).map(|i| (format!("k{i}"), json!({"nested": i}))).collect();
+    assert_eq!(
+        codes(&parse(json!({"event": "x", "properties": many})).unwrap_err()),
+        vec![("properties", "too_many")],
+        "600 keys with 600 nested ones are over 1000"
+    );
     let big = json!({"event": "x", "properties": {"blob": "y".repeat(40_000)}});
     assert_eq!(codes(&parse(big).unwrap_err()), vec![("properties", "too_long")]);
     assert_eq!(

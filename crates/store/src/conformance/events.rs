@@ -309,3 +309,42 @@ pub async fn duplicate_insert_ids_are_stored_once(subject: &Subject) {
     assert_eq!(store.append(later).await.unwrap().stored, 16);
     assert_eq!(store.project_stats(&project).await.unwrap().events, 16 + 1 + 16);
 }
+
+/// A visitor's anonymous events and their identified ones are one person: the device is linked
+/// to the user when an event carries both ids, whichever comes first.
+pub async fn identified_devices_count_as_one_person(subject: &Subject) {
+    let project = ProjectId::new("prj_people");
+    let limits = Limits::default();
+    let input = EventInput {
+        project_id: &project,
+        received_at: received_at(),
+        limits: &limits,
+        mode: InputMode::Import,
+    };
+    let events: Vec<Event> = [
+        serde_json::json!({"event": "page_view", "device_id": "d-anon", "timestamp": "2026-11-01T09:00:00Z", "insert_id": "p1"}),
+        serde_json::json!({"event": "page_view", "device_id": "d-anon", "timestamp": "2026-11-01T09:05:00Z", "insert_id": "p2"}),
+        serde_json::json!({"event": "signup", "user_id": "u-1", "device_id": "d-anon", "timestamp": "2026-11-01T09:10:00Z", "insert_id": "p3"}),
+        serde_json::json!({"event": "page_view", "user_id": "u-1", "timestamp": "2026-11-01T10:00:00Z", "insert_id": "p4"}),
+        serde_json::json!({"event": "page_view", "device_id": "d-other", "timestamp": "2026-11-01T11:00:00Z", "insert_id": "p5"}),
+    ]
+    .into_iter()
+    .map(|v| input.parse(v).unwrap())
+    .collect();
+    // Linked in a later append than the anonymous events, as in real traffic.
+    subject.store.append(events[..2].to_vec()).await.unwrap();
+    subject.store.append(events[2..].to_vec()).await.unwrap();
+    let unique = |event: Option<&str>| {
+        let mut series = serde_json::json!({"math": "unique_users"});
+        if let Some(event) = event {
+            series["event"] = event.into();
+        }
+        serde_json::from_value::<Query>(serde_json::json!({"kind": "trends", "series": [series], "interval": "day", "date_range": {"from": "2026-11-01", "to": "2026-11-02"}})).unwrap()
+    };
+    let opts = opts(&project, "2026-11-22T00:00:00Z");
+    for (event, people) in [(Some("page_view"), 2), (None, 2), (Some("signup"), 1)] {
+        let result = subject.store.query(&unique(event), &opts).await.unwrap();
+        let total = serde_json::to_value(&result).unwrap()["series"][0]["total"].clone();
+        assert_eq!(total, people, "unique users of {event:?}");
+    }
+}

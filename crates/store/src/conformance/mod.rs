@@ -29,7 +29,8 @@ macro_rules! event_store_conformance {
         $crate::conformance_cases!(events, $make;
             trends_fixtures, scoped_to_project, list_pages_newest_first, export_round_trips,
             delete_range_and_stats, concurrent_appends_and_queries, empty_append_is_a_no_op,
-            closed_store_refuses_work, duplicate_insert_ids_are_stored_once);
+            closed_store_refuses_work, duplicate_insert_ids_are_stored_once,
+            identified_devices_count_as_one_person);
     };
 }
 
