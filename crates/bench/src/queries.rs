@@ -32,7 +32,8 @@ pub fn specs(project: &ProjectId) -> Vec<Spec> {
             "unique users per day, 30 days",
             json!({"kind": "trends", "series": [{"event": "page_view", "math": "unique_users"}], "interval": "day", "date_range": range}),
             format!(
-                "SELECT date_trunc('day', timestamp) AS day, count(DISTINCT person_id) FROM events WHERE project_id = $1 AND event = 'page_view' AND {RANGE} GROUP BY GROUPING SETS ((day), ())"
+                // People: device-only events count as the user their device is linked to.
+                "SELECT date_trunc('day', timestamp) AS day, count(DISTINCT coalesce(l.user_id, e.person_id)) FROM events e LEFT JOIN person_links l ON l.project_id = e.project_id AND l.device_id = e.person_id AND e.user_id IS NULL WHERE e.project_id = $1 AND event = 'page_view' AND {RANGE} GROUP BY GROUPING SETS ((day), ())"
             ),
         ),
         spec(

@@ -48,6 +48,15 @@ const MIGRATIONS: &[(i32, &str)] = &[
         PRIMARY KEY (project_id, device_id)
     );",
     ),
+    (
+        3,
+        // Links for events stored before person_links existed: each device's earliest user.
+        "INSERT INTO person_links
+        SELECT project_id, device_id, arg_min(user_id, timestamp), min(timestamp)
+        FROM events WHERE user_id IS NOT NULL AND device_id IS NOT NULL
+        GROUP BY project_id, device_id
+        ON CONFLICT DO NOTHING;",
+    ),
 ];
 
 /// Brings the schema up to date; returns the version it ends at.
