@@ -163,6 +163,16 @@ pub enum ProjectCommand {
         org: String,
     },
     List,
+    /// Print a project's settings, or change them with --set (a running server applies the
+    /// change within 10 s).
+    Settings {
+        /// Project id or name.
+        project: String,
+        /// Settings to change, as JSON: '{"allowed_events": ["signup"], "retention_days": 90}'.
+        /// `add_internal_users` / `remove_internal_users` take ids or emails (stored hashed).
+        #[arg(long, value_name = "JSON")]
+        set: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -149,3 +149,29 @@ fn unknown_projects_get_a_hint() {
             .contains("no project `nope`; create it with `sextant project create nope`")
     );
 }
+
+#[test]
+fn project_settings_from_the_command_line() {
+    let s = Sextant::new();
+    s.project("web");
+    let shown: Value = serde_json::from_str(&s.run(&["project", "settings", "web"])).unwrap();
+    assert_eq!(
+        (shown["retention_days"].clone(), shown["drop_bots"].clone()),
+        (180.into(), true.into())
+    );
+    let changed = s.run(&[
+        "project",
+        "settings",
+        "web",
+        "--set",
+        r#"{"retention_days": 90, "allowed_events": ["signup"], "add_internal_users": ["Boss@Corp.example"]}"#,
+    ]);
+    let changed: Value = serde_json::from_str(&changed).unwrap();
+    assert_eq!(changed["retention_days"], 90);
+    assert_eq!(changed["allowed_events"], serde_json::json!(["signup"]));
+    let digest = changed["internal_users"][0].as_str().unwrap();
+    assert_eq!(digest.len(), 64, "only the digest is kept, never the email");
+    let typo = s.output(&["project", "settings", "web", "--set", r#"{"retention_dayz": 1}"#]);
+    assert!(!typo.status.success());
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("retention_dayz"));
+}

@@ -3,6 +3,7 @@
 //! a caller sets them (a typo must not silently do nothing).
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -79,6 +80,35 @@ impl ProjectSettings {
         Ok(())
     }
 
+    /// These settings with `patch` (a JSON object of settings to change) applied. Besides the
+    /// settings themselves, `add_internal_users` / `remove_internal_users` take ids or emails
+    /// in clear, of which only digests are kept. The result is validated.
+    pub fn patched(&self, mut patch: Map<String, Value>) -> Result<Self, String> {
+        let mut users = |key: &str| -> Result<Vec<String>, String> {
+            match patch.remove(key) {
+                None => Ok(Vec::new()),
+                Some(v) => serde_json::from_value::<Vec<String>>(v)
+                    .map(|ids| ids.iter().map(|id| internal_user_digest(id)).collect())
+                    .map_err(|_| format!("`{key}` must be an array of strings")),
+            }
+        };
+        let (add, remove) = (users("add_internal_users")?, users("remove_internal_users")?);
+        let Ok(Value::Object(mut merged)) = serde_json::to_value(self) else {
+            return Err("cannot encode settings".into());
+        };
+        merged.extend(patch);
+        let mut settings: Self = serde_json::from_value(Value::Object(merged))
+            .map_err(|e| format!("invalid settings: {e}"))?;
+        settings.internal_users.retain(|d| !remove.contains(d));
+        for digest in add {
+            if !settings.internal_users.contains(&digest) {
+                settings.internal_users.push(digest);
+            }
+        }
+        settings.validate()?;
+        Ok(settings)
+    }
+
     pub fn is_internal(&self, user: &str) -> bool {
         !self.internal_users.is_empty() && self.internal_users.contains(&internal_user_digest(user))
     }
@@ -113,6 +143,23 @@ mod tests {
         assert_eq!(s.retention_days, 180);
         let err = serde_json::from_str::<ProjectSettings>(r#"{"drop_bot": false}"#).unwrap_err();
         assert!(err.to_string().contains("unknown field `drop_bot`"), "{err}");
+    }
+
+    #[test]
+    fn patches_merge_and_hash_internal_users() {
+        let patch =
+            serde_json::json!({"retention_days": 30, "add_internal_users": ["Bob@Corp.example"]});
+        let s = ProjectSettings::default().patched(patch.as_object().unwrap().clone()).unwrap();
+        assert_eq!(s.retention_days, 30);
+        assert!(s.is_internal("bob@corp.example"));
+        let remove = serde_json::json!({"remove_internal_users": ["bob@corp.example"]});
+        assert!(s.patched(remove.as_object().unwrap().clone()).unwrap().internal_users.is_empty());
+        let typo = serde_json::json!({"retention_dayz": 3});
+        assert!(
+            s.patched(typo.as_object().unwrap().clone()).unwrap_err().contains("retention_dayz")
+        );
+        let zero = serde_json::json!({"retention_days": 0});
+        assert!(s.patched(zero.as_object().unwrap().clone()).is_err());
     }
 
     #[test]

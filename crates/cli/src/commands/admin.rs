@@ -3,6 +3,7 @@
 use crate::cli::{KeyCommand, ProjectCommand, ProjectKeyKind, UserCommand};
 use crate::commands::find_project;
 use crate::runtime::Stores;
+use anyhow::Context;
 use comfy_table::Table;
 use sextant_config::Settings;
 use sextant_store::{KeyKind, MetaStore, NewKey};
@@ -35,6 +36,18 @@ pub(crate) async fn project(command: ProjectCommand, settings: Settings) -> anyh
                 table.add_row([p.id.to_string(), p.name, org, p.created_at.to_rfc3339()]);
             }
             println!("{table}");
+        }
+        ProjectCommand::Settings { project, set } => {
+            let project = find_project(meta.as_ref(), &project).await?;
+            let mut settings = meta.project_settings(&project.id).await?;
+            if let Some(json) = set {
+                let patch: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&json)
+                    .context("--set must be a JSON object, e.g. '{\"retention_days\": 90}'")?;
+                settings = settings.patched(patch).map_err(anyhow::Error::msg)?;
+                meta.set_project_settings(&project.id, &settings).await?;
+                eprintln!("settings of {} ({}) changed", project.name, project.id);
+            }
+            println!("{}", serde_json::to_string_pretty(&settings)?);
         }
     }
     meta.close().await;

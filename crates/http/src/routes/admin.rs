@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sextant_core::{ErrorKind, ProjectId};
-use sextant_store::{KeyKind, NewKey, ProjectSettings, internal_user_digest};
+use sextant_store::{KeyKind, NewKey, ProjectSettings};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -128,33 +128,12 @@ async fn patch_settings(
 ) -> Result<Json<ProjectSettings>, ApiError> {
     caller.require(Action::Admin)?;
     let project = existing_project(&state, &project).await?;
-    let Value::Object(mut patch) = json_body::<Value>(&raw_body(body)?)? else {
+    let Value::Object(patch) = json_body::<Value>(&raw_body(body)?)? else {
         return Err(ApiError::invalid("the body must be a JSON object of settings to change"));
     };
-    let mut users = |key: &str| -> Result<Vec<String>, ApiError> {
-        match patch.remove(key) {
-            None => Ok(Vec::new()),
-            Some(v) => serde_json::from_value::<Vec<String>>(v)
-                .map(|ids| ids.iter().map(|id| internal_user_digest(id)).collect())
-                .map_err(|_| ApiError::invalid(format!("`{key}` must be an array of strings"))),
-        }
-    };
-    let (add, remove) = (users("add_internal_users")?, users("remove_internal_users")?);
     let current = state.meta.project_settings(&project).await?;
-    let Ok(Value::Object(mut merged)) = serde_json::to_value(&current) else {
-        return Err(ApiError::new(ErrorKind::Internal, "cannot encode settings"));
-    };
-    merged.extend(patch);
-    let mut settings: ProjectSettings =
-        serde_json::from_value(Value::Object(merged)).map_err(|e| {
-            ApiError::invalid(format!("invalid settings: {e}")).with_code("invalid_settings")
-        })?;
-    settings.internal_users.retain(|d| !remove.contains(d));
-    for digest in add {
-        if !settings.internal_users.contains(&digest) {
-            settings.internal_users.push(digest);
-        }
-    }
+    let settings =
+        current.patched(patch).map_err(|e| ApiError::invalid(e).with_code("invalid_settings"))?;
     state.meta.set_project_settings(&project, &settings).await?;
     state.ingestor.settings_changed(&project);
     state.domains.invalidate();
