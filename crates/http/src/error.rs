@@ -52,8 +52,18 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+/// What a client may see of an error, in any wire format's shape.
+pub(crate) struct PublicError {
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    /// The status from the one mapping, and the message a client may see: 5xx details go to
+    /// the log (once, here) and the client gets a generic sentence.
+    pub(crate) fn public(self) -> PublicError {
         let status = status_of(self.kind);
         let message = if status.is_server_error() && self.kind != ErrorKind::Overloaded {
             tracing::error!(code = self.code, detail = %self.message, "request failed");
@@ -66,16 +76,29 @@ impl IntoResponse for ApiError {
         } else {
             self.message
         };
-        let mut body = self.extra.unwrap_or_default();
-        body.insert("error".into(), json!({ "code": self.code, "message": message }));
-        let mut response = (status, Json(Value::Object(body))).into_response();
-        if let Some(after) = self.retry_after {
-            let seconds = after.as_secs_f64().ceil().max(1.0).to_string();
-            if let Ok(value) = HeaderValue::from_str(&seconds) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-        }
-        response
+        PublicError { status, code: self.code, message, retry_after: self.retry_after }
+    }
+}
+
+/// Adds `Retry-After` (whole seconds, at least 1) when retrying helps.
+pub(crate) fn with_retry_after(mut response: Response, after: Option<Duration>) -> Response {
+    if let Some(after) = after
+        && let Ok(value) = HeaderValue::from_str(&after.as_secs_f64().ceil().max(1.0).to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(mut self) -> Response {
+        let mut body = self.extra.take().unwrap_or_default();
+        let public = self.public();
+        body.insert("error".into(), json!({ "code": public.code, "message": public.message }));
+        with_retry_after(
+            (public.status, Json(Value::Object(body))).into_response(),
+            public.retry_after,
+        )
     }
 }
 

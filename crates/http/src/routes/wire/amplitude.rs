@@ -2,13 +2,13 @@
 //! Every JSON body carries `code` equal to the HTTP status: the SDKs read `code`.
 
 use super::{ClientIp, project_for_key};
-use crate::error::status_of;
+use crate::error::with_retry_after;
 use crate::routes::raw_body;
 use crate::{ApiError, AppState};
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::header::{CONTENT_ENCODING, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::CONTENT_ENCODING;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -137,7 +137,7 @@ async fn identify(State(state): State<AppState>, body: Result<Bytes, BytesReject
 fn rate_limited(throttled: &Throttled) -> Response {
     let users: serde_json::Map<String, Value> =
         throttled.users.iter().map(|u| (u.clone(), json!(throttled.threshold))).collect();
-    let mut response = reply(
+    let response = reply(
         StatusCode::TOO_MANY_REQUESTS,
         json!({
             "error": "Too many requests for some devices and users",
@@ -147,10 +147,7 @@ fn rate_limited(throttled: &Throttled) -> Response {
             "throttled_events": throttled.indices,
         }),
     );
-    if let Ok(value) = HeaderValue::from_str(&throttled.retry_after.as_secs().max(1).to_string()) {
-        response.headers_mut().insert(RETRY_AFTER, value);
-    }
-    response
+    with_retry_after(response, Some(throttled.retry_after))
 }
 
 fn upload_error(e: UploadError) -> Response {
@@ -166,19 +163,8 @@ fn upload_error(e: UploadError) -> Response {
 /// Any other failure, in Amplitude's shape with our status mapping (503 + Retry-After for
 /// overload and storage outages, which the SDKs retry).
 fn error(e: ApiError) -> Response {
-    let status = status_of(e.kind);
-    if status.is_server_error() && e.kind != ErrorKind::Overloaded {
-        tracing::error!(code = e.code, detail = %e.message, "amplitude upload failed");
-    }
-    let message =
-        if status.is_server_error() { "Service unavailable; retry".into() } else { e.message };
-    let mut response = reply(status, json!({"error": message}));
-    if let Some(after) = e.retry_after
-        && let Ok(value) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
-    {
-        response.headers_mut().insert(RETRY_AFTER, value);
-    }
-    response
+    let public = e.public();
+    with_retry_after(reply(public.status, json!({"error": public.message})), public.retry_after)
 }
 
 fn reply(status: StatusCode, mut body: Value) -> Response {

@@ -3,7 +3,6 @@
 //! `{"errors": [{"message", "extensions": {"code"}}]}`, with the status of the error's kind.
 
 use crate::auth::{self, Action, Caller};
-use crate::error::status_of;
 use crate::routes::admin::existing_project;
 use crate::routes::{json_body, raw_body};
 use crate::{ApiError, AppState};
@@ -33,14 +32,9 @@ async fn graphql(
     match run(&state, &headers, body).await {
         Ok(data) => Json(json!({"data": data})).into_response(),
         Err(e) => {
-            let status = status_of(e.kind);
-            let message = if status.is_server_error() {
-                "temporarily unavailable; retry".to_owned()
-            } else {
-                e.message
-            };
-            (status, Json(json!({"data": null, "errors": [{"message": message, "extensions": {"code": e.code}}]})))
-                .into_response()
+            let p = e.public();
+            let errors = json!([{"message": p.message, "extensions": {"code": p.code}}]);
+            (p.status, Json(json!({"data": null, "errors": errors}))).into_response()
         }
     }
 }

@@ -5,7 +5,6 @@
 
 use super::segment::basic_username;
 use super::{ClientIp, project_for_key};
-use crate::error::status_of;
 use crate::{ApiError, AppState};
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
@@ -48,9 +47,10 @@ pub(crate) async fn track_or_engage(
         (Ok(()), true) => Json(json!({"status": 1, "error": null})).into_response(),
         (Ok(()), false) => "1".into_response(),
         (Err(e), true) => {
-            (status_of(e.kind), Json(json!({"status": 0, "error": message(e)}))).into_response()
+            let p = e.public();
+            (p.status, Json(json!({"status": 0, "error": p.message}))).into_response()
         }
-        (Err(e), false) => (status_of(e.kind), "0").into_response(),
+        (Err(e), false) => (e.public().status, "0").into_response(),
     }
 }
 
@@ -81,9 +81,9 @@ pub(crate) async fn import(state: &AppState, headers: &HeaderMap, payload: Value
                 .into_response()
         }
         Err(e) => {
-            let status = status_of(e.kind);
-            (status, Json(json!({"code": status.as_u16(), "status": "Error", "error": message(e)})))
-                .into_response()
+            let p = e.public();
+            let body = json!({"code": p.status.as_u16(), "status": "Error", "error": p.message});
+            (p.status, Json(body)).into_response()
         }
     }
 }
@@ -107,12 +107,4 @@ async fn store(
         refused.push((r.index, reasons.join("; ")));
     }
     Ok((report.accepted, refused))
-}
-
-fn message(e: ApiError) -> String {
-    if status_of(e.kind).is_server_error() {
-        "temporarily unavailable; retry".into()
-    } else {
-        e.message
-    }
 }

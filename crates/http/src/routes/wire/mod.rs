@@ -12,15 +12,13 @@ pub(crate) mod segment;
 pub(crate) mod shared;
 
 use crate::auth::{self, Action};
-use crate::error::status_of;
+use crate::error::with_retry_after;
 use crate::{ApiError, AppState};
 use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
-use axum::http::header::RETRY_AFTER;
+use axum::http::Method;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
-use sextant_core::ErrorKind;
 use sextant_core::ProjectId;
 use std::net::{IpAddr, SocketAddr};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
@@ -46,20 +44,8 @@ pub(crate) fn router() -> axum::Router<AppState> {
 /// A plain-text error (PostHog, Mixpanel and Plausible SDKs log the text), with the status from
 /// the one kind → status mapping and `Retry-After` when retrying helps.
 pub(crate) fn text_error(e: ApiError) -> Response {
-    let status = status_of(e.kind);
-    let message = if status.is_server_error() && e.kind != ErrorKind::Overloaded {
-        tracing::error!(code = e.code, detail = %e.message, "ingestion failed");
-        "storage is temporarily unavailable; retry later".to_owned()
-    } else {
-        e.message
-    };
-    let mut response = (status, message).into_response();
-    if let Some(after) = e.retry_after
-        && let Ok(value) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
-    {
-        response.headers_mut().insert(RETRY_AFTER, value);
-    }
-    response
+    let public = e.public();
+    with_retry_after((public.status, public.message).into_response(), public.retry_after)
 }
 
 /// The project a write key sends to.

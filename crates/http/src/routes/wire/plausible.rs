@@ -3,7 +3,6 @@
 //! domain in some project's `domains` setting, or the project's write key itself.
 
 use super::{ClientIp, project_for_key};
-use crate::error::status_of;
 use crate::routes::raw_body;
 use crate::{ApiError, AppState};
 use axum::extract::State;
@@ -40,9 +39,13 @@ async fn event(
     };
     let mut projects: Vec<ProjectId> = Vec::new();
     for domain in &parsed.domains {
-        let project = match domain.starts_with("sx_") {
-            true => project_for_key(&state, domain).await.ok(),
-            false => state.domains.project(&state, domain).await,
+        // A write key works as the site's domain (it is public anyway); never a secret one.
+        let project = if domain.starts_with("sx_wk_") {
+            project_for_key(&state, domain).await.ok()
+        } else if domain.starts_with("sx_") {
+            None
+        } else {
+            state.domains.project(&state, domain).await
         };
         if let Some(project) = project.filter(|p| !projects.contains(p)) {
             projects.push(project);
@@ -78,11 +81,6 @@ async fn event(
 }
 
 fn errors(field: &str, e: ApiError) -> Response {
-    let status = status_of(e.kind);
-    let message = if status.is_server_error() {
-        "temporarily unavailable; retry".to_owned()
-    } else {
-        e.message
-    };
-    (status, Json(json!({"errors": {field: [message]}}))).into_response()
+    let p = e.public();
+    (p.status, Json(json!({"errors": {field: [p.message]}}))).into_response()
 }

@@ -4,13 +4,13 @@
 //! log (4xx, not retried) or retry (503).
 
 use super::project_for_key;
-use crate::error::status_of;
+use crate::error::with_retry_after;
 use crate::routes::raw_body;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_ENCODING, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::{AUTHORIZATION, CONTENT_ENCODING};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -96,19 +96,7 @@ pub(crate) fn basic_username(headers: &HeaderMap) -> Option<String> {
 }
 
 fn error(e: ApiError) -> Response {
-    let status = status_of(e.kind);
-    let message = if status.is_server_error() && e.kind != ErrorKind::Overloaded {
-        tracing::error!(code = e.code, detail = %e.message, "segment ingestion failed");
-        "storage is temporarily unavailable; retry later".to_owned()
-    } else {
-        e.message
-    };
-    let body = json!({"success": false, "code": e.code, "message": message});
-    let mut response = (status, Json(body)).into_response();
-    if let Some(after) = e.retry_after
-        && let Ok(value) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
-    {
-        response.headers_mut().insert(RETRY_AFTER, value);
-    }
-    response
+    let public = e.public();
+    let body = json!({"success": false, "code": public.code, "message": public.message});
+    with_retry_after((public.status, Json(body)).into_response(), public.retry_after)
 }

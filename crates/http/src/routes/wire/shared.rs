@@ -114,7 +114,7 @@ async fn track_or_engage(
     let (body, payload) = match unwrap(&state, &query, &headers, body) {
         Ok(decoded) => decoded,
         // Mixpanel's clients read `0`; PostHog's log any non-2xx.
-        Err(e) => return (crate::error::status_of(e.kind), "0").into_response(),
+        Err(e) => return (e.public().status, "0").into_response(),
     };
     let mixpanel_engage =
         engage && (payload.get("$token").is_some() || payload.pointer("/0/$token").is_some());
@@ -138,12 +138,9 @@ async fn import(
     let payload = match unwrap(&state, &query, &headers, body) {
         Ok((_, payload)) => payload,
         Err(e) => {
-            let status = crate::error::status_of(e.kind);
-            return (
-                status,
-                Json(json!({"code": status.as_u16(), "status": "Error", "error": e.message})),
-            )
-                .into_response();
+            let p = e.public();
+            let body = json!({"code": p.status.as_u16(), "status": "Error", "error": p.message});
+            return (p.status, Json(body)).into_response();
         }
     };
     mixpanel::import(&state, &headers, payload).await
