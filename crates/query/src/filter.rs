@@ -8,7 +8,8 @@ use serde_json::Value;
 pub(crate) fn property_expr(b: &mut SqlBuilder, property: &PropertyRef) -> String {
     match property {
         PropertyRef::Column(c) => c.name().to_owned(),
-        PropertyRef::Custom(keys) => b.json_text(keys),
+        PropertyRef::Custom(keys) => b.json_text("properties", keys),
+        PropertyRef::Person(keys) => b.json_text("person_properties", keys),
     }
 }
 

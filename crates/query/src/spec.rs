@@ -145,14 +145,17 @@ fn default_breakdown_limit() -> usize {
     25
 }
 
-/// A built-in column (`country`, `app`, ...) or a custom property: `properties.plan` or, for
-/// nested objects, `properties.plan.tier`.
+/// A built-in column (`country`, `app`, ...), a custom property: `properties.plan` or, for
+/// nested objects, `properties.plan.tier`, or a person property set by identify calls
+/// (`$set`, `$set_once`, traits): `person.company`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum PropertyRef {
     Column(Column),
     /// Path of keys into `properties`.
     Custom(Vec<String>),
+    /// Path of keys into the person's properties.
+    Person(Vec<String>),
 }
 
 /// Built-in event columns that queries may filter and break down by.
@@ -239,15 +242,25 @@ impl TryFrom<String> for PropertyRef {
     type Error = String;
 
     fn try_from(text: String) -> Result<Self, String> {
-        if let Some(path) = text.strip_prefix("properties.") {
+        let keys = |path: &str| -> Result<Vec<String>, String> {
             let keys: Vec<String> = path.split('.').map(str::to_owned).collect();
             if keys.iter().any(String::is_empty) {
                 return Err(format!("`{text}` has an empty key"));
             }
-            return Ok(PropertyRef::Custom(keys));
+            Ok(keys)
+        };
+        if let Some(path) = text.strip_prefix("properties.") {
+            return keys(path).map(PropertyRef::Custom);
+        }
+        if let Some(path) = text.strip_prefix("person.") {
+            return keys(path).map(PropertyRef::Person);
         }
         Column::ALL.into_iter().find(|c| c.name() == text).map(PropertyRef::Column).ok_or_else(
-            || format!("unknown property `{text}`; use a built-in column or `properties.<key>`"),
+            || {
+                format!(
+                    "unknown property `{text}`; use a built-in column, `properties.<key>` or `person.<key>`"
+                )
+            },
         )
     }
 }
@@ -257,6 +270,7 @@ impl From<PropertyRef> for String {
         match p {
             PropertyRef::Column(c) => c.name().to_owned(),
             PropertyRef::Custom(keys) => format!("properties.{}", keys.join(".")),
+            PropertyRef::Person(keys) => format!("person.{}", keys.join(".")),
         }
     }
 }

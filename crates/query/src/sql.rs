@@ -83,13 +83,14 @@ impl SqlBuilder {
         }
     }
 
-    /// Text at a JSON pointer inside the `properties` column; SQL NULL when absent.
-    pub(crate) fn json_text(&mut self, keys: &[String]) -> String {
+    /// Text at a JSON pointer inside a JSON column (`properties`, `person_properties`); SQL
+    /// NULL when absent. The column name comes from the planner, never from input.
+    pub(crate) fn json_text(&mut self, column: &'static str, keys: &[String]) -> String {
         let pointer: String =
             keys.iter().map(|k| format!("/{}", k.replace('~', "~0").replace('/', "~1"))).collect();
         let p = self.param(Param::Text(pointer));
         match self.dialect {
-            Dialect::DuckDb => format!("json_extract_string(properties, {p})"),
+            Dialect::DuckDb => format!("json_extract_string({column}, {p})"),
         }
     }
 

@@ -57,6 +57,19 @@ fn trends_two_series_filters_and_breakdown() {
 }
 
 #[test]
+fn trends_by_person_property() {
+    let s = planned(json!({
+        "kind": "trends",
+        "series": [{"event": "page_view"}],
+        "interval": "day",
+        "date_range": {"from": "-7d"},
+        "filters": [{"property": "person.plan", "op": "eq", "value": "pro"}],
+        "breakdown": {"property": "person.company"}
+    }));
+    insta::assert_snapshot!(snapshot(&s));
+}
+
+#[test]
 fn event_list_with_cursor() {
     let first = plan_event_list(
         &EventListQuery { limit: Some(2), ..Default::default() },

@@ -5,6 +5,7 @@ mod convert;
 mod dedup;
 mod error;
 mod links;
+mod persons;
 mod reader;
 mod schema;
 mod writer;

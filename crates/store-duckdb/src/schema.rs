@@ -57,6 +57,18 @@ const MIGRATIONS: &[(i32, &str)] = &[
         GROUP BY project_id, device_id
         ON CONFLICT DO NOTHING;",
     ),
+    (
+        4,
+        // Person properties from identify calls ($set, $set_once, $unset, traits), per person
+        // (user id, or device id for anonymous visitors), for `person.<key>` in queries.
+        "CREATE TABLE persons (
+        project_id VARCHAR   NOT NULL,
+        person_id  VARCHAR   NOT NULL,
+        properties JSON      NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (project_id, person_id)
+    );",
+    ),
 ];
 
 /// Brings the schema up to date; returns the version it ends at.

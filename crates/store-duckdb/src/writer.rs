@@ -4,6 +4,7 @@
 
 use crate::dedup::RecentIds;
 use crate::links::{KnownLinks, NewLinks};
+use crate::persons::{self, PersonUpdates};
 use crate::{convert, error};
 use duckdb::Connection;
 use sextant_core::{Event, ProjectId};
@@ -48,7 +49,8 @@ pub(crate) fn run(
                 let received = events.len();
                 let (fresh, duplicates) = recent.fresh(events);
                 let new_links = links.new_links(&fresh.events);
-                let result = append(&conn, &fresh.events, &new_links).map(|()| {
+                let people = persons::updates(&fresh.events);
+                let result = append(&conn, &fresh.events, &new_links, &people).map(|()| {
                     recent.record(&fresh);
                     links.record(new_links);
                     Appended { stored: fresh.events.len(), duplicates }
@@ -78,7 +80,12 @@ pub(crate) fn run(
     }
 }
 
-fn append(conn: &Connection, events: &[Event], links: &NewLinks) -> Result<(), StoreError> {
+fn append(
+    conn: &Connection,
+    events: &[Event],
+    links: &NewLinks,
+    people: &PersonUpdates,
+) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
@@ -89,7 +96,8 @@ fn append(conn: &Connection, events: &[Event], links: &NewLinks) -> Result<(), S
             convert::append_event(&mut appender, event)?;
         }
         appender.flush()?;
-        KnownLinks::insert(conn, links)
+        KnownLinks::insert(conn, links)?;
+        persons::apply(conn, people)
     })();
     match written.and_then(|()| conn.execute_batch("COMMIT")) {
         Ok(()) => Ok(()),

@@ -187,7 +187,7 @@ fn map_event(
     };
     match e.get("user_properties") {
         None | Some(Value::Null) => {}
-        Some(v @ Value::Object(_)) => drop(properties.insert("user_properties".into(), v.clone())),
+        Some(Value::Object(user)) => properties.extend(person_operations(user)),
         Some(_) => problems.invalid("user_properties", index),
     }
     for field in CONTEXT_FIELDS {
@@ -208,6 +208,25 @@ fn map_event(
         None => None,
     };
     out.into_raw(ClientHints { ip, user_agent: None })
+}
+
+/// Amplitude `user_properties` as the person operations every source stores: `$set`,
+/// `$set_once` and `$unset` (a list of keys). A plain object means `$set`.
+fn person_operations(user: &Map<String, Value>) -> Map<String, Value> {
+    let mut ops = Map::new();
+    if !user.keys().any(|k| k.starts_with('$')) {
+        ops.insert("$set".into(), Value::Object(user.clone()));
+        return ops;
+    }
+    for (from, to) in [("$set", "$set"), ("$setOnce", "$set_once")] {
+        if let Some(values @ Value::Object(_)) = user.get(from) {
+            ops.insert(to.into(), values.clone());
+        }
+    }
+    if let Some(Value::Object(keys)) = user.get("$unset") {
+        ops.insert("$unset".into(), keys.keys().cloned().map(Value::from).collect());
+    }
+    ops
 }
 
 /// The id under `key`, unless it is on Amplitude's invalid list or shorter than the minimum,
@@ -258,10 +277,10 @@ pub fn parse_identify(form: &[u8]) -> Result<(String, Vec<RawEvent>), UploadErro
             if let Value::Object(i) = &item {
                 out.set_opt("user_id", text(i, "user_id").map(Value::from));
                 out.set_opt("device_id", text(i, "device_id").map(Value::from));
-                let mut properties = Map::new();
-                if let Some(p) = i.get("user_properties").filter(|p| p.is_object()) {
-                    properties.insert("user_properties".into(), p.clone());
-                }
+                let properties = match i.get("user_properties") {
+                    Some(Value::Object(user)) => person_operations(user),
+                    _ => Map::new(),
+                };
                 out.set("properties", properties);
             }
             out.into_raw(ClientHints::default())

@@ -1,6 +1,6 @@
 //! Segment's HTTP Tracking API: `/v1/track|identify|page|screen|group|alias` (one message) and
 //! `/v1/batch`. Calls other than `track` become events with reserved names: `page` →
-//! `page_view`, `screen` → `screen_view`, `identify` → `$identify` (traits as properties),
+//! `page_view`, `screen` → `screen_view`, `identify` → `$identify` (traits as `$set`, the person operation every source stores),
 //! `group` → `$group`, `alias` → `$alias` (linking `previousId` to `userId`).
 
 use super::{Native, text};
@@ -82,8 +82,8 @@ fn map_message(message: Value, shared_context: Option<&Value>) -> Result<RawEven
             format!("{kind}_view")
         }
         "identify" => {
-            if let Some(Value::Object(t)) = traits {
-                properties.extend(t);
+            if let Some(t) = traits {
+                properties.insert("$set".into(), t);
             }
             "$identify".into()
         }
@@ -176,7 +176,7 @@ mod tests {
         assert_eq!(b.events[0].client.ip, Some("203.0.113.5".parse().unwrap()));
         assert_eq!(b.events[0].client.user_agent.as_deref(), Some("Mozilla/5.0"));
         assert_eq!(b.events[1].fields["event"], "$identify");
-        assert_eq!(b.events[1].fields["properties"]["plan"], "pro");
+        assert_eq!(b.events[1].fields["properties"]["$set"]["plan"], "pro");
         assert_eq!(b.events[2].fields["event"], "page_view");
         assert_eq!(b.events[2].fields["properties"]["name"], "Pricing");
         assert_eq!(

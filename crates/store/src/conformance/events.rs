@@ -348,3 +348,72 @@ pub async fn identified_devices_count_as_one_person(subject: &Subject) {
         assert_eq!(total, people, "unique users of {event:?}");
     }
 }
+
+/// Identify calls' person properties (`$set` last wins, `$set_once` first wins, `$unset`)
+/// are queryable as `person.<key>`, for the person's anonymous events too.
+pub async fn person_properties_filter_and_break_down(subject: &Subject) {
+    let project = ProjectId::new("prj_persons");
+    let limits = Limits::default();
+    let input = EventInput {
+        project_id: &project,
+        received_at: received_at(),
+        limits: &limits,
+        mode: InputMode::Import,
+    };
+    let event = |v: Value| input.parse(v).unwrap();
+    let day = "2026-11-01T";
+    subject.store.append(vec![
+        event(serde_json::json!({"event": "page_view", "device_id": "d-1", "timestamp": format!("{day}08:00:00Z"), "insert_id": "q1"})),
+        event(serde_json::json!({"event": "$identify", "user_id": "u-1", "device_id": "d-1", "timestamp": format!("{day}09:00:00Z"), "insert_id": "q2",
+            "properties": {"$set": {"company": "Initech", "plan": "free"}, "$set_once": {"first_seen": "ad"}}})),
+        event(serde_json::json!({"event": "page_view", "user_id": "u-2", "timestamp": format!("{day}09:30:00Z"), "insert_id": "q3",
+            "properties": {"$set": {"company": "Globex", "temp": 1}}})),
+    ]).await.unwrap();
+    // A later batch: set wins over the earlier set, set_once does not overwrite, unset removes.
+    subject.store.append(vec![
+        event(serde_json::json!({"event": "page_view", "user_id": "u-1", "timestamp": format!("{day}10:00:00Z"), "insert_id": "q4",
+            "properties": {"$set": {"plan": "pro"}, "$set_once": {"first_seen": "later"}}})),
+        event(serde_json::json!({"event": "page_view", "user_id": "u-2", "timestamp": format!("{day}10:30:00Z"), "insert_id": "q5",
+            "properties": {"$unset": ["temp"]}})),
+    ]).await.unwrap();
+    let run = |spec: Value| {
+        let store = Arc::clone(&subject.store);
+        let opts = opts(&project, "2026-11-22T00:00:00Z");
+        async move {
+            let query: Query = serde_json::from_value(spec).unwrap();
+            serde_json::to_value(store.query(&query, &opts).await.unwrap()).unwrap()
+        }
+    };
+    let range = serde_json::json!({"from": "2026-11-01", "to": "2026-11-01"});
+    // u-1's two page views (one anonymous, before identify) count under person.plan = pro.
+    let pro = run(serde_json::json!({"kind": "trends", "series": [{"event": "page_view"}], "interval": "day", "date_range": range,
+        "filters": [{"property": "person.plan", "op": "eq", "value": "pro"}]})).await;
+    assert_eq!(pro["series"][0]["total"], 2, "{pro}");
+    let by_company = run(serde_json::json!({"kind": "trends", "series": [{"event": "page_view", "math": "unique_users"}], "interval": "day",
+        "date_range": range, "breakdown": {"property": "person.company"}})).await;
+    let mut totals: Vec<(String, u64)> = by_company["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (s["breakdown_value"].as_str().unwrap_or("∅").to_owned(), s["total"].as_u64().unwrap())
+        })
+        .collect();
+    totals.sort();
+    assert_eq!(totals, [("Globex".to_owned(), 1), ("Initech".to_owned(), 1)], "{by_company}");
+    let kept_first = run(
+        serde_json::json!({"kind": "trends", "series": [{}], "interval": "day", "date_range": range,
+        "filters": [{"property": "person.first_seen", "op": "eq", "value": "ad"}]}),
+    )
+    .await;
+    assert_eq!(
+        kept_first["series"][0]["total"], 3,
+        "u-1's events incl. the anonymous one: {kept_first}"
+    );
+    let unset = run(
+        serde_json::json!({"kind": "trends", "series": [{}], "interval": "day", "date_range": range,
+        "filters": [{"property": "person.temp", "op": "is_set"}]}),
+    )
+    .await;
+    assert_eq!(unset["series"][0]["total"], 0, "{unset}");
+}

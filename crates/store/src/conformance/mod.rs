@@ -30,7 +30,7 @@ macro_rules! event_store_conformance {
             trends_fixtures, scoped_to_project, list_pages_newest_first, export_round_trips,
             delete_range_and_stats, concurrent_appends_and_queries, empty_append_is_a_no_op,
             closed_store_refuses_work, duplicate_insert_ids_are_stored_once,
-            identified_devices_count_as_one_person);
+            identified_devices_count_as_one_person, person_properties_filter_and_break_down);
     };
 }
 

@@ -28,7 +28,7 @@ fn maps_events_onto_the_native_model() {
             "session_id": "1763599000000", "library": "amplitude-node/1.3.0", "os": "iOS",
             "value": 40.0,
             "properties": {
-                "plan": "pro", "user_properties": {"$set": {"tier": "gold"}}, "price": 20.0,
+                "plan": "pro", "$set": {"tier": "gold"}, "price": 20.0,
                 "quantity": 2, "platform": "Node.js", "country_name": "United States"
             }
         })
@@ -87,6 +87,6 @@ fn identify_form_becomes_identify_events() {
     assert_eq!(
         events[0].fields,
         json!({"event": "$identify", "user_id": "user-1", "device_id": "dev-1",
-               "properties": {"user_properties": {"$set": {"plan": "pro"}}}})
+               "properties": {"$set": {"plan": "pro"}}})
     );
 }
