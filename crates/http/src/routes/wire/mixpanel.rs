@@ -4,7 +4,7 @@
 //! `{"code", "num_records_imported", "status"}` with `failed_records` on 400.
 
 use super::segment::basic_username;
-use super::{ClientIp, project_for_key};
+use super::{ClientIp, project_for_key, refused, refused_error};
 use crate::{ApiError, AppState};
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
@@ -31,17 +31,9 @@ pub(crate) async fn track_or_engage(
     };
     let result = match batch.token.clone() {
         None => Err(ApiError::new(ErrorKind::Unauthenticated, "no project token in the payload")),
-        Some(token) => store(state, &token, batch).await.and_then(|(_, refused)| {
-            if refused.is_empty() {
-                return Ok(());
-            }
-            let reasons: Vec<String> =
-                refused.iter().map(|(i, m)| format!("event {i}: {m}")).collect();
-            Err(ApiError::invalid(format!(
-                "refused (the others were stored): {}",
-                reasons.join(" | ")
-            )))
-        }),
+        Some(token) => store(state, &token, batch)
+            .await
+            .and_then(|(_, refused)| refused_error(&refused, "event")),
     };
     match (result, verbose) {
         (Ok(()), true) => Json(json!({"status": 1, "error": null})).into_response(),
@@ -99,12 +91,6 @@ async fn store(
         .await
         .map_err(|_| ApiError::new(ErrorKind::Unauthenticated, "invalid project token"))?;
     let report = state.ingestor.ingest(&project, batch.events, InputMode::Api).await?;
-    let mut refused: Vec<(usize, String)> =
-        batch.problems.iter().map(|(i, field, m)| (*i, format!("{field}: {m}"))).collect();
-    for r in report.errors.iter().filter(|r| !batch.problems.iter().any(|(i, _, _)| *i == r.index))
-    {
-        let reasons: Vec<&str> = r.errors.iter().map(|e| e.message.as_str()).collect();
-        refused.push((r.index, reasons.join("; ")));
-    }
-    Ok((report.accepted, refused))
+    let own = batch.problems.iter().map(|(i, field, m)| (*i, format!("{field}: {m}")));
+    Ok((report.accepted, refused(own, &report)))
 }

@@ -20,6 +20,7 @@ use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use sextant_core::ProjectId;
+use sextant_ingest::IngestReport;
 use std::net::{IpAddr, SocketAddr};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
@@ -46,6 +47,36 @@ pub(crate) fn router() -> axum::Router<AppState> {
 pub(crate) fn text_error(e: ApiError) -> Response {
     let public = e.public();
     with_retry_after((public.status, public.message).into_response(), public.retry_after)
+}
+
+/// Every refused event of a request, by index: the wire format's own findings first, then
+/// what the shared validation refused among the others.
+pub(crate) fn refused(
+    own: impl IntoIterator<Item = (usize, String)>,
+    report: &IngestReport,
+) -> Vec<(usize, String)> {
+    let mut refused: Vec<(usize, String)> = own.into_iter().collect();
+    for r in &report.errors {
+        if !refused.iter().any(|(i, _)| *i == r.index) {
+            let reasons: Vec<&str> = r.errors.iter().map(|e| e.message.as_str()).collect();
+            refused.push((r.index, reasons.join("; ")));
+        }
+    }
+    refused
+}
+
+/// `refused` as one 400 message naming each (`noun` 3: reason), or `Ok` when none was.
+pub(crate) fn refused_error(refused: &[(usize, String)], noun: &str) -> Result<(), ApiError> {
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let each: Vec<String> =
+        refused.iter().map(|(i, reason)| format!("{noun} {i}: {reason}")).collect();
+    Err(ApiError::invalid(format!(
+        "{} {noun}s were refused (the others were stored): {}",
+        refused.len(),
+        each.join(" | ")
+    )))
 }
 
 /// The project a write key sends to.

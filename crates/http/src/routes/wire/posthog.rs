@@ -3,7 +3,7 @@
 //! `beacon=1`; errors are plain text, which PostHog's SDKs log and do not retry (4xx) or retry
 //! (503).
 
-use super::{ClientIp, project_for_key, text_error};
+use super::{ClientIp, project_for_key, refused, refused_error, text_error};
 use crate::routes::raw_body;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::BytesRejection;
@@ -99,22 +99,5 @@ pub(crate) async fn ingest(
         .await
         .map_err(|_| ApiError::new(ErrorKind::Unauthenticated, "invalid project token"))?;
     let report = state.ingestor.ingest(&project, capture.events, InputMode::Api).await?;
-    let mut problems: Vec<String> =
-        capture.problems.iter().map(|(i, reason)| format!("event {i}: {reason}")).collect();
-    for rejected in
-        report.errors.iter().filter(|r| !capture.problems.iter().any(|(i, _)| *i == r.index))
-    {
-        let reasons: Vec<&str> = rejected.errors.iter().map(|e| e.message.as_str()).collect();
-        problems.push(format!("event {}: {}", rejected.index, reasons.join("; ")));
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(format!(
-            "{} of {} events were refused (the others were stored): {}",
-            problems.len(),
-            report.accepted + report.rejected + report.dropped,
-            problems.join(" | ")
-        )))
-    }
+    refused_error(&refused(capture.problems, &report), "event")
 }

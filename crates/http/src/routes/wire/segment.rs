@@ -3,7 +3,7 @@
 //! `200 {"success": true}`; errors are `{"success": false, "code", "message"}`, which the SDKs
 //! log (4xx, not retried) or retry (503).
 
-use super::project_for_key;
+use super::{project_for_key, refused, refused_error};
 use crate::error::with_retry_after;
 use crate::routes::raw_body;
 use crate::{ApiError, AppState};
@@ -67,22 +67,7 @@ async fn handle(
         .await
         .map_err(|_| ApiError::new(ErrorKind::Unauthenticated, "invalid write key"))?;
     let report = state.ingestor.ingest(&project, batch.events, InputMode::Api).await?;
-    let mut problems: Vec<String> =
-        batch.problems.iter().map(|(i, reason)| format!("message {i}: {reason}")).collect();
-    for rejected in
-        report.errors.iter().filter(|r| !batch.problems.iter().any(|(i, _)| *i == r.index))
-    {
-        let reasons: Vec<&str> = rejected.errors.iter().map(|e| e.message.as_str()).collect();
-        problems.push(format!("message {}: {}", rejected.index, reasons.join("; ")));
-    }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::invalid(format!(
-        "{} messages were refused (the others were stored): {}",
-        problems.len(),
-        problems.join(" | ")
-    )))
+    refused_error(&refused(batch.problems, &report), "message")
 }
 
 /// `Authorization: Basic base64(user:password)` → user.
