@@ -19,9 +19,8 @@ fn received_at() -> DateTime<Utc> {
     parse_timestamp("2026-11-20T00:00:00Z").unwrap()
 }
 
-/// The basic fixture events, for `project`.
-pub fn fixture_events(project: &ProjectId) -> Vec<Event> {
-    let text = std::fs::read_to_string(fixtures_dir().join("events/basic.ndjson")).unwrap();
+/// Events for `project` from native JSON objects, as an import reads them.
+fn events_from(project: &ProjectId, values: impl IntoIterator<Item = Value>) -> Vec<Event> {
     let limits = Limits::default();
     let input = EventInput {
         project_id: project,
@@ -29,7 +28,13 @@ pub fn fixture_events(project: &ProjectId) -> Vec<Event> {
         limits: &limits,
         mode: InputMode::Import,
     };
-    text.lines().map(|line| input.parse(serde_json::from_str(line).unwrap()).unwrap()).collect()
+    values.into_iter().map(|v| input.parse(v).unwrap()).collect()
+}
+
+/// The basic fixture events, for `project`.
+pub fn fixture_events(project: &ProjectId) -> Vec<Event> {
+    let text = std::fs::read_to_string(fixtures_dir().join("events/basic.ndjson")).unwrap();
+    events_from(project, text.lines().map(|line| serde_json::from_str(line).unwrap()))
 }
 
 fn opts(project: &ProjectId, now: &str) -> PlanOptions {
@@ -314,23 +319,16 @@ pub async fn duplicate_insert_ids_are_stored_once(subject: &Subject) {
 /// to the user when an event carries both ids, whichever comes first.
 pub async fn identified_devices_count_as_one_person(subject: &Subject) {
     let project = ProjectId::new("prj_people");
-    let limits = Limits::default();
-    let input = EventInput {
-        project_id: &project,
-        received_at: received_at(),
-        limits: &limits,
-        mode: InputMode::Import,
-    };
-    let events: Vec<Event> = [
-        serde_json::json!({"event": "page_view", "device_id": "d-anon", "timestamp": "2026-11-01T09:00:00Z", "insert_id": "p1"}),
-        serde_json::json!({"event": "page_view", "device_id": "d-anon", "timestamp": "2026-11-01T09:05:00Z", "insert_id": "p2"}),
-        serde_json::json!({"event": "signup", "user_id": "u-1", "device_id": "d-anon", "timestamp": "2026-11-01T09:10:00Z", "insert_id": "p3"}),
-        serde_json::json!({"event": "page_view", "user_id": "u-1", "timestamp": "2026-11-01T10:00:00Z", "insert_id": "p4"}),
-        serde_json::json!({"event": "page_view", "device_id": "d-other", "timestamp": "2026-11-01T11:00:00Z", "insert_id": "p5"}),
-    ]
-    .into_iter()
-    .map(|v| input.parse(v).unwrap())
-    .collect();
+    let events = events_from(
+        &project,
+        [
+            serde_json::json!({"event": "page_view", "device_id": "d-anon", "timestamp": "2026-11-01T09:00:00Z", "insert_id": "p1"}),
+            serde_json::json!({"event": "page_view", "device_id": "d-anon", "timestamp": "2026-11-01T09:05:00Z", "insert_id": "p2"}),
+            serde_json::json!({"event": "signup", "user_id": "u-1", "device_id": "d-anon", "timestamp": "2026-11-01T09:10:00Z", "insert_id": "p3"}),
+            serde_json::json!({"event": "page_view", "user_id": "u-1", "timestamp": "2026-11-01T10:00:00Z", "insert_id": "p4"}),
+            serde_json::json!({"event": "page_view", "device_id": "d-other", "timestamp": "2026-11-01T11:00:00Z", "insert_id": "p5"}),
+        ],
+    );
     // Linked in a later append than the anonymous events, as in real traffic.
     subject.store.append(events[..2].to_vec()).await.unwrap();
     subject.store.append(events[2..].to_vec()).await.unwrap();
@@ -353,14 +351,7 @@ pub async fn identified_devices_count_as_one_person(subject: &Subject) {
 /// are queryable as `person.<key>`, for the person's anonymous events too.
 pub async fn person_properties_filter_and_break_down(subject: &Subject) {
     let project = ProjectId::new("prj_persons");
-    let limits = Limits::default();
-    let input = EventInput {
-        project_id: &project,
-        received_at: received_at(),
-        limits: &limits,
-        mode: InputMode::Import,
-    };
-    let event = |v: Value| input.parse(v).unwrap();
+    let event = |v: Value| events_from(&project, [v]).remove(0);
     let day = "2026-11-01T";
     subject.store.append(vec![
         event(serde_json::json!({"event": "page_view", "device_id": "d-1", "timestamp": format!("{day}08:00:00Z"), "insert_id": "q1"})),
