@@ -16,6 +16,9 @@ pub struct IngestResult {
 pub enum Wire {
     /// `POST /api/v1/events`.
     Native,
+    /// `POST /api/v1/events`, anonymous visitors: no ids, each event with the visitor's IP and
+    /// user agent in `context`, so visitor hashing, user-agent parsing and bot checks all run.
+    NativeVisitors,
     /// `POST /batch/` as posthog-node sends it: no visitor IP or user agent.
     PostHogServer,
     /// `POST /batch/` as posthog-js sends it: each event with the visitor's IP and browser,
@@ -27,6 +30,7 @@ impl Wire {
     pub fn label(self) -> &'static str {
         match self {
             Wire::Native => "native",
+            Wire::NativeVisitors => "native, anonymous visitors (IP + user agent, hashed)",
             Wire::PostHogServer => "PostHog, server SDK shape",
             Wire::PostHogBrowser => "PostHog, per-event IP + user agent",
         }
@@ -34,7 +38,7 @@ impl Wire {
 
     fn path(self) -> &'static str {
         match self {
-            Wire::Native => "/api/v1/events",
+            Wire::Native | Wire::NativeVisitors => "/api/v1/events",
             Wire::PostHogServer | Wire::PostHogBrowser => "/batch/",
         }
     }
@@ -73,6 +77,23 @@ fn posthog_body(key: &str, client: usize, batch: usize, browser: bool) -> Vec<u8
     serde_json::to_vec(&json!({"api_key": key, "batch": events})).unwrap_or_default()
 }
 
+fn visitors_body(client: usize, batch: usize) -> Vec<u8> {
+    let events: Vec<Value> = (0..batch)
+        .map(|i| {
+            json!({
+                "event": "page_view",
+                "url": format!("https://app.example.com/reports/{i}"),
+                "context": {
+                    "ip": format!("198.51.{}.{}", client % 250, i % 250),
+                    "user_agent": BROWSERS[i % BROWSERS.len()]
+                },
+                "properties": {"plan": "pro", "step": i, "nested": {"a": true}}
+            })
+        })
+        .collect();
+    serde_json::to_vec(&events).unwrap_or_default()
+}
+
 fn body(client: usize, batch: usize) -> Vec<u8> {
     const NAMES: [&str; 3] = ["page_view", "feature_used", "workflow_run"];
     let events: Vec<Value> = (0..batch)
@@ -109,6 +130,7 @@ pub async fn run(
             let key = key.to_owned();
             let payload = match wire {
                 Wire::Native => body(client, batch),
+                Wire::NativeVisitors => visitors_body(client, batch),
                 Wire::PostHogServer => posthog_body(&key, client, batch, false),
                 Wire::PostHogBrowser => posthog_body(&key, client, batch, true),
             };

@@ -146,6 +146,7 @@ async fn run(args: &Args) -> anyhow::Result<String> {
     )?;
     let scenarios = [
         (Wire::Native, 1000, 4),
+        (Wire::NativeVisitors, 1000, 4),
         (Wire::PostHogServer, 1000, 4),
         (Wire::PostHogBrowser, 1000, 4),
         (Wire::Native, 1, 64),

@@ -133,6 +133,13 @@ impl EventInput<'_> {
                     "server_owned_field",
                     format!("`{key}` is set by the server and cannot be sent"),
                 ));
+            } else if key == "context" {
+                // A valid context was consumed before validation (client hints).
+                errors.push(FieldError::new(
+                    key,
+                    "invalid_value",
+                    "`context` must be {\"ip\": an IP address, \"user_agent\": a string}",
+                ));
             } else if !EVENT_FIELDS.contains(&key.as_str()) {
                 errors.push(FieldError::new(
                     key,

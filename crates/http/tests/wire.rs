@@ -537,3 +537,35 @@ async fn graphql_tracks_with_a_write_key_and_lists_for_admins() {
     assert_eq!(typo.status, StatusCode::BAD_REQUEST);
     assert!(typo.body["errors"][0]["message"].as_str().unwrap().contains("acepted"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_context_carries_the_visitor_for_hashing_and_user_agents() {
+    let t = test_app().await;
+    let events = json!([
+        {"event": "page_view", "url": "https://docs.example/a", "context": {"ip": "198.51.100.61", "user_agent": BROWSER}},
+        {"event": "page_view", "url": "https://docs.example/b", "context": {"ip": "198.51.100.61", "user_agent": BROWSER}},
+        {"event": "page_view", "url": "https://docs.example/a", "context": {"ip": "66.249.66.1", "user_agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}},
+        {"event": "page_view", "context": {"ip": "not-an-ip"}},
+    ]);
+    let reply = t.post("/api/v1/events", Some(&t.write_key), events).await;
+    assert_eq!(
+        (
+            reply.body["accepted"].clone(),
+            reply.body["dropped"].clone(),
+            reply.body["rejected"].clone()
+        ),
+        (json!(2), json!(1), json!(1)),
+        "{}",
+        reply.body
+    );
+    assert_eq!(reply.body["errors"][0]["errors"][0]["field"], "context");
+    let stored = t.stored().await;
+    let visitor = stored[0]["device_id"].as_str().unwrap();
+    assert!(visitor.starts_with("v_"));
+    assert_eq!(stored[1]["device_id"], visitor, "same visitor on the same site and day");
+    assert_eq!(
+        (stored[0]["browser"].clone(), stored[0]["device_type"].clone()),
+        (json!("Chrome"), json!("desktop"))
+    );
+    assert!(!serde_json::to_string(&stored).unwrap().contains("198.51.100.61"));
+}

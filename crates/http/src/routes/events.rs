@@ -48,7 +48,7 @@ async fn ingest(
         }
     };
 
-    let events = batch.events.into_iter().map(RawEvent::from).collect();
+    let events = batch.events.into_iter().map(RawEvent::from_native).collect();
     let report = state.ingestor.ingest(&project, events, InputMode::Api).await?;
     if report.accepted == 0 {
         let mut error = ApiError::invalid(format!(
