@@ -7,8 +7,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Buckets kept before idle (full) ones are forgotten.
+/// Buckets kept before idle ones are forgotten; after a prune, the next one waits until the
+/// map has doubled, so pruning costs O(1) per request on average however many users are
+/// active.
 const PRUNE_AT: usize = 100_000;
+/// A bucket untouched this long has refilled to its burst (twice the rate): forgetting it
+/// changes nothing.
+const IDLE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimits {
@@ -49,12 +54,18 @@ enum Key {
 
 pub(crate) struct Limiter {
     limits: RateLimits,
-    buckets: Mutex<HashMap<Key, Bucket>>,
+    buckets: Mutex<Buckets>,
+}
+
+#[derive(Default)]
+struct Buckets {
+    by_key: HashMap<Key, Bucket>,
+    prune_at: usize,
 }
 
 impl Limiter {
     pub(crate) fn new(limits: RateLimits) -> Self {
-        Self { limits, buckets: Mutex::default() }
+        Self { limits, buckets: Mutex::new(Buckets { by_key: HashMap::new(), prune_at: PRUNE_AT }) }
     }
 
     /// Takes tokens for `events` of `project` if every bucket involved has enough.
@@ -82,7 +93,9 @@ impl Limiter {
         if wanted.is_empty() {
             return Ok(());
         }
-        let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
+        let Ok(mut guard) = self.buckets.lock() else { return Ok(()) };
+        let state = &mut *guard;
+        let buckets = &mut state.by_key;
         let mut short: Vec<(Key, f64)> = Vec::new();
         for (key, need) in &wanted {
             let rate = self.rate(key);
@@ -101,9 +114,9 @@ impl Limiter {
                     bucket.tokens -= need;
                 }
             }
-            if buckets.len() > PRUNE_AT {
-                let limits = self.limits;
-                buckets.retain(|key, b| b.tokens < 2.0 * rate_of(limits, key));
+            if buckets.len() > state.prune_at {
+                buckets.retain(|_, b| now.saturating_duration_since(b.at) < IDLE);
+                state.prune_at = PRUNE_AT.max(2 * buckets.len());
             }
             return Ok(());
         }
@@ -132,14 +145,10 @@ impl Limiter {
     }
 
     fn rate(&self, key: &Key) -> f64 {
-        rate_of(self.limits, key)
-    }
-}
-
-fn rate_of(limits: RateLimits, key: &Key) -> f64 {
-    match key {
-        Key::Project(_) => limits.per_project,
-        Key::User(..) => limits.per_user,
+        match key {
+            Key::Project(_) => self.limits.per_project,
+            Key::User(..) => self.limits.per_user,
+        }
     }
 }
 

@@ -11,14 +11,23 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Entries are pruned when the map reaches this size.
+/// Entries are pruned when the map reaches this size, then again when it has doubled, so a
+/// million people active within a day do not make every request scan them.
 const PRUNE_AT: usize = 1_000_000;
 const FORGET_AFTER_MICROS: i64 = 24 * 3600 * 1_000_000;
 
-#[derive(Default)]
+/// (project, person) → (last event time in µs, session id).
+type OpenSessions = HashMap<(ProjectId, String), (i64, String)>;
+
 pub(crate) struct Sessionizer {
-    /// (project, person) → (last event time in µs, session id).
-    open: Mutex<HashMap<(ProjectId, String), (i64, String)>>,
+    /// The open sessions, and the size that triggers the next prune.
+    open: Mutex<(OpenSessions, usize)>,
+}
+
+impl Default for Sessionizer {
+    fn default() -> Self {
+        Self { open: Mutex::new((HashMap::new(), PRUNE_AT)) }
+    }
 }
 
 impl Sessionizer {
@@ -32,7 +41,8 @@ impl Sessionizer {
             return;
         }
         order.sort_by_key(|&i| events[i].timestamp);
-        let Ok(mut open) = self.open.lock() else { return };
+        let Ok(mut guard) = self.open.lock() else { return };
+        let (open, prune_at) = &mut *guard;
         for i in order {
             let event = &mut events[i];
             let Some(person) = event.person_id.clone() else { continue };
@@ -51,9 +61,10 @@ impl Sessionizer {
             };
             event.session_id = Some(session);
         }
-        if open.len() >= PRUNE_AT {
+        if open.len() >= *prune_at {
             let newest = open.values().map(|(t, _)| *t).max().unwrap_or(0);
             open.retain(|_, (t, _)| newest - *t < FORGET_AFTER_MICROS);
+            *prune_at = PRUNE_AT.max(2 * open.len());
         }
     }
 }
