@@ -2,7 +2,7 @@
 //! that user (the first link wins), in the same transaction as the event. The writer keeps the
 //! linked devices in memory so the common case (already linked) costs a set lookup.
 
-use duckdb::{Connection, params};
+use duckdb::Connection;
 use sextant_core::Event;
 use std::collections::{HashMap, HashSet};
 
@@ -43,16 +43,30 @@ impl KnownLinks {
             .collect()
     }
 
-    /// Writes `links` inside the caller's transaction.
+    /// Writes `links` inside the caller's transaction, a few hundred rows per statement: the
+    /// demo's first day alone links tens of thousands of devices, and one statement per link
+    /// more than doubled its load time.
     pub(crate) fn insert(conn: &Connection, links: &NewLinks) -> duckdb::Result<()> {
-        if links.is_empty() {
-            return Ok(());
-        }
-        let mut statement = conn.prepare_cached(
-            "INSERT INTO person_links VALUES ($1, $2, $3, make_timestamp($4)) ON CONFLICT DO NOTHING",
-        )?;
-        for (project, device, user, at) in links {
-            statement.execute(params![project, device, user, at])?;
+        const ROWS: usize = 256;
+        for chunk in links.chunks(ROWS) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let n = i * 4;
+                    format!("(${}, ${}, ${}, make_timestamp(${}))", n + 1, n + 2, n + 3, n + 4)
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO person_links VALUES {} ON CONFLICT DO NOTHING",
+                rows.join(", ")
+            );
+            let mut params: Vec<duckdb::types::Value> = Vec::with_capacity(chunk.len() * 4);
+            for (project, device, user, at) in chunk {
+                params.push(project.clone().into());
+                params.push(device.clone().into());
+                params.push(user.clone().into());
+                params.push((*at).into());
+            }
+            conn.prepare_cached(&sql)?.execute(duckdb::params_from_iter(params))?;
         }
         Ok(())
     }
