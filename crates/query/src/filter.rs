@@ -1,7 +1,7 @@
-//! Filters and property references → SQL conditions and expressions.
+//! Filters, condition groups and property references → SQL conditions and expressions.
 
 use crate::sql::{Param, SqlBuilder};
-use crate::{Filter, FilterOp, PropertyRef, QueryError};
+use crate::{Condition, EventMatcher, Filter, FilterOp, PropertyRef, QueryError};
 use serde_json::Value;
 
 /// SQL expression for a property: the column itself, or the JSON text at its path.
@@ -13,16 +13,53 @@ pub(crate) fn property_expr(b: &mut SqlBuilder, property: &PropertyRef) -> Strin
     }
 }
 
-fn is_numeric(property: &PropertyRef) -> bool {
+pub(crate) fn is_numeric(property: &PropertyRef) -> bool {
     matches!(property, PropertyRef::Column(c) if c.is_numeric())
 }
 
-/// One SQL condition per filter, to be ANDed.
+/// One SQL condition per item, to be ANDed.
 pub(crate) fn conditions(
     b: &mut SqlBuilder,
-    filters: &[Filter],
+    items: &[Condition],
 ) -> Result<Vec<String>, QueryError> {
-    filters.iter().map(|f| condition(b, f)).collect()
+    items.iter().map(|c| group(b, c)).collect()
+}
+
+fn group(b: &mut SqlBuilder, item: &Condition) -> Result<String, QueryError> {
+    let (items, joiner) = match item {
+        Condition::Filter(f) => return condition(b, f),
+        Condition::Any { any } => (any, " OR "),
+        Condition::All { all } => (all, " AND "),
+    };
+    if items.is_empty() {
+        return Err(QueryError::invalid(
+            "a condition group (`any` or `all`) needs at least one item",
+        ));
+    }
+    let parts = conditions(b, items)?;
+    Ok(format!("({})", parts.join(joiner)))
+}
+
+/// What an event matcher (a step, a series) selects, as conditions to AND (none: every event
+/// in scope).
+pub(crate) fn matcher_conditions(
+    b: &mut SqlBuilder,
+    matcher: &EventMatcher,
+) -> Result<Vec<String>, QueryError> {
+    let mut parts = Vec::new();
+    if let Some(name) = &matcher.event {
+        parts.push(format!("event = {}", b.param(Param::Text(name.clone()))));
+    }
+    parts.extend(conditions(b, &matcher.filters)?);
+    Ok(parts)
+}
+
+/// Whether any condition reads a person property (`person.<key>`).
+pub(crate) fn reads_person_properties<'a>(items: impl IntoIterator<Item = &'a Condition>) -> bool {
+    items
+        .into_iter()
+        .flat_map(Condition::filters)
+        .any(|f| matches!(f.property, PropertyRef::Person(_)))
 }
 
 /// `parts` ANDed; `TRUE` when there are none.
@@ -76,6 +113,43 @@ fn condition(b: &mut SqlBuilder, filter: &Filter) -> Result<String, QueryError> 
             } else {
                 format!("({expr} IS NULL OR NOT {test})")
             }
+        }
+        FilterOp::Regex | FilterOp::NotRegex => {
+            let Value::String(pattern) = need_value()? else {
+                return Err(QueryError::invalid(format!(
+                    "filter on `{name}`: regex needs a string"
+                )));
+            };
+            if let Err(e) = regex::Regex::new(&pattern) {
+                return Err(QueryError::invalid(format!(
+                    "filter on `{name}`: invalid regular expression: {e}"
+                )));
+            }
+            let test = b.regex(&expr, pattern);
+            if filter.op == FilterOp::Regex {
+                test
+            } else {
+                format!("({expr} IS NULL OR NOT {test})")
+            }
+        }
+        FilterOp::Between => {
+            let bounds = need_value()?;
+            let (Some(low), Some(high)) =
+                (bounds.get(0).and_then(Value::as_f64), bounds.get(1).and_then(Value::as_f64))
+            else {
+                return Err(QueryError::invalid(format!(
+                    "filter on `{name}`: between needs `[low, high]` numbers"
+                )));
+            };
+            if bounds.as_array().map(Vec::len) != Some(2) {
+                return Err(QueryError::invalid(format!(
+                    "filter on `{name}`: between needs exactly `[low, high]`"
+                )));
+            }
+            let lhs = if is_numeric(&filter.property) { expr } else { b.to_double(&expr) };
+            let low = b.param(Param::Float(low));
+            let high = b.param(Param::Float(high));
+            format!("{lhs} BETWEEN {low} AND {high}")
         }
         FilterOp::Gt | FilterOp::Gte | FilterOp::Lt | FilterOp::Lte => {
             let number = need_value()?.as_f64().ok_or_else(|| {

@@ -1,23 +1,32 @@
 //! Query specs → SQL per dialect → results. Pure code with no IO: a store runs the
-//! [`Statement`] a plan carries and hands the rows back to the plan's `assemble`.
+//! [`Statement`]s a plan carries and hands their rows back to the plan's `assemble`.
 
+mod activity;
 mod filter;
+mod formula;
+mod funnel;
+mod funnel_result;
 mod list;
+mod results;
+mod retention;
+mod scope;
 mod spec;
 mod sql;
 mod time;
 mod trends;
+mod trends_result;
+mod zone;
 
 pub use list::{
     EVENT_COLUMNS, EventListPlan, EventListQuery, EventPage, ExportPlan, MAX_PAGE_SIZE,
 };
-pub use spec::{
-    Breakdown, Column, DateRange, Filter, FilterOp, Interval, Math, PropertyRef, Query, Series,
-    TrendsQuery,
-};
+pub use results::*;
+pub use spec::*;
 pub use sql::{Cell, Dialect, Param, Statement};
 pub use time::TimeRange;
-pub use trends::{MAX_BREAKDOWN_LIMIT, SeriesResult, TrendsPlan, TrendsResult};
+pub use trends::MAX_BREAKDOWN_LIMIT;
+pub use trends_result::{SeriesResult, TrendsPlan, TrendsResult};
+pub use zone::Zone;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -63,6 +72,10 @@ impl QueryError {
 #[derive(Debug, Clone)]
 pub enum Plan {
     Trends(TrendsPlan),
+    Funnel(funnel::FunnelPlan),
+    FunnelPersons(funnel::FunnelPersonsPlan),
+    Retention(retention::RetentionPlan),
+    Activity(activity::ActivityPlan),
 }
 
 /// The answer to any [`Query`], tagged with its kind.
@@ -70,27 +83,56 @@ pub enum Plan {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum QueryResult {
     Trends(TrendsResult),
+    Funnel(FunnelResult),
+    FunnelPersons(FunnelPersonsResult),
+    Retention(RetentionResult),
+    ActiveUsers(ActiveUsersResult),
+    Stickiness(StickinessResult),
+    Lifecycle(LifecycleResult),
 }
 
 impl Plan {
-    pub fn statement(&self) -> &Statement {
+    /// The statements to run; their rows go to [`Plan::assemble`] in the same order. They are
+    /// independent, so a store may run them concurrently.
+    pub fn statements(&self) -> &[Statement] {
         match self {
-            Plan::Trends(p) => &p.statement,
+            Plan::Trends(p) => &p.statements,
+            Plan::Funnel(p) => std::slice::from_ref(&p.statement),
+            Plan::FunnelPersons(p) => std::slice::from_ref(&p.statement),
+            Plan::Retention(p) => std::slice::from_ref(&p.statement),
+            Plan::Activity(p) => std::slice::from_ref(&p.statement),
         }
     }
 
-    pub fn assemble(&self, rows: Vec<Vec<Cell>>) -> Result<QueryResult, QueryError> {
-        match self {
-            Plan::Trends(p) => p.assemble(rows).map(QueryResult::Trends),
+    pub fn assemble(&self, mut results: Vec<Vec<Vec<Cell>>>) -> Result<QueryResult, QueryError> {
+        if results.len() != self.statements().len() {
+            return Err(QueryError::internal("one result per statement expected"));
         }
+        if let Plan::Trends(p) = self {
+            return p.assemble(results).map(QueryResult::Trends);
+        }
+        let rows = results.pop().unwrap_or_default();
+        Ok(match self {
+            Plan::Trends(_) => return Err(QueryError::internal("trends handled above")),
+            Plan::Funnel(p) => QueryResult::Funnel(p.assemble(rows)?),
+            Plan::FunnelPersons(p) => QueryResult::FunnelPersons(p.assemble(rows)?),
+            Plan::Retention(p) => QueryResult::Retention(p.assemble(rows)?),
+            Plan::Activity(p) => p.assemble(rows)?,
+        })
     }
 }
 
 /// Plans `query` for `dialect`.
 pub fn plan(query: &Query, opts: &PlanOptions, dialect: Dialect) -> Result<Plan, QueryError> {
-    match query {
-        Query::Trends(q) => trends::plan(q, opts, dialect).map(Plan::Trends),
-    }
+    Ok(match query {
+        Query::Trends(q) => Plan::Trends(trends::plan(q, opts, dialect)?),
+        Query::Funnel(q) => Plan::Funnel(funnel::plan(q, opts, dialect)?),
+        Query::FunnelPersons(q) => Plan::FunnelPersons(funnel::plan_persons(q, opts, dialect)?),
+        Query::Retention(q) => Plan::Retention(retention::plan(q, opts, dialect)?),
+        Query::ActiveUsers(q) => Plan::Activity(activity::plan_active_users(q, opts, dialect)?),
+        Query::Stickiness(q) => Plan::Activity(activity::plan_stickiness(q, opts, dialect)?),
+        Query::Lifecycle(q) => Plan::Activity(activity::plan_lifecycle(q, opts, dialect)?),
+    })
 }
 
 /// Plans a page of raw events for `dialect`.

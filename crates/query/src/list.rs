@@ -68,7 +68,7 @@ pub(crate) fn plan(
             from: q.from.clone().unwrap_or_else(|| "1970-01-01".to_owned()),
             to: q.to.clone(),
         }
-        .resolve(opts.now)?;
+        .resolve(opts.now, crate::Zone::UTC)?;
         conditions.push(format!("timestamp >= {}", b.param(Param::Timestamp(range.from))));
         conditions.push(format!("timestamp < {}", b.param(Param::Timestamp(range.to))));
     }

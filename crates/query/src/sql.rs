@@ -37,6 +37,16 @@ impl Cell {
         }
     }
 
+    /// Numbers as `f64`; `None` for NULL and non-numbers.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            #[allow(clippy::cast_precision_loss)]
+            Cell::Int(v) => Some(*v as f64),
+            Cell::Float(v) => Some(*v),
+            _ => None,
+        }
+    }
+
     pub fn into_text(self) -> Option<String> {
         match self {
             Cell::Text(s) => Some(s),
@@ -94,6 +104,13 @@ impl SqlBuilder {
         }
     }
 
+    /// A typed numeric NULL.
+    pub(crate) fn null_number(&self) -> String {
+        match self.dialect {
+            Dialect::DuckDb => "CAST(NULL AS DOUBLE)".to_owned(),
+        }
+    }
+
     /// A typed text NULL (an untyped NULL column has no type drivers can read).
     pub(crate) fn null_text(&self) -> String {
         match self.dialect {
@@ -109,6 +126,97 @@ impl SqlBuilder {
         }
     }
 
+    /// RE2 regular expression match anywhere in the text.
+    pub(crate) fn regex(&mut self, expr: &str, pattern: String) -> String {
+        let p = self.param(Param::Text(pattern));
+        match self.dialect {
+            Dialect::DuckDb => format!("regexp_matches({expr}, {p})"),
+        }
+    }
+
+    /// Local time of the `timestamp` column in `zone` over `range`: the UTC offset is
+    /// piecewise constant there, so a `CASE` over the zone's transitions (usually none, at
+    /// most a few) shifts it. Offsets come from the tz database, never from input.
+    pub(crate) fn local_timestamp(
+        &self,
+        zone: crate::zone::Zone,
+        range: crate::TimeRange,
+    ) -> String {
+        let (first, changes) = zone.offsets(range.from, range.to);
+        if first == 0 && changes.is_empty() {
+            return "timestamp".to_owned();
+        }
+        let mut offset = first.to_string();
+        if let Some((_, last)) = changes.last() {
+            let mut arms = String::new();
+            let mut before = first;
+            for (at, after) in &changes {
+                arms.push_str(&format!(
+                    " WHEN timestamp < TIMESTAMP '{}' THEN {before}",
+                    at.format("%Y-%m-%d %H:%M:%S")
+                ));
+                before = *after;
+            }
+            offset = format!("CASE{arms} ELSE {last} END");
+        }
+        match self.dialect {
+            Dialect::DuckDb => format!("(timestamp + to_seconds({offset}))"),
+        }
+    }
+
+    /// Microseconds since the epoch of a timestamp expression.
+    pub(crate) fn epoch_micros(&self, expr: &str) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!("epoch_us({expr})"),
+        }
+    }
+
+    /// Exact quantile `q` (0..1) of a numeric expression, linearly interpolated.
+    pub(crate) fn quantile(&self, expr: &str, q: f64) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!("quantile_cont({expr}, {q})"),
+        }
+    }
+
+    /// `arg` of the row with the smallest `key`, NULL `arg`s included (DuckDB's plain
+    /// `arg_min` skips them).
+    pub(crate) fn arg_min(&self, arg: &str, key: &str) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!("arg_min_null({arg}, {key})"),
+        }
+    }
+
+    pub(crate) fn to_text(&self, expr: &str) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!("CAST({expr} AS VARCHAR)"),
+        }
+    }
+
+    /// Whole `interval` units from bucket start `a` to bucket start `b` (local times).
+    pub(crate) fn units_between(&self, interval: crate::Interval, a: &str, b: &str) -> String {
+        use crate::Interval as I;
+        match (self.dialect, interval) {
+            (Dialect::DuckDb, I::Week) => format!("(date_diff('day', {a}, {b}) // 7)"),
+            (Dialect::DuckDb, unit) => format!("date_diff('{}', {a}, {b})", unit.name()),
+        }
+    }
+
+    /// A local time moved by `n` calendar units.
+    pub(crate) fn shift(&self, expr: &str, interval: crate::Interval, n: i32) -> String {
+        use crate::Interval as I;
+        let (amount, unit) = match interval {
+            I::Minute => (n, "MINUTE"),
+            I::Hour => (n, "HOUR"),
+            I::Day => (n, "DAY"),
+            I::Week => (n * 7, "DAY"),
+            I::Month => (n, "MONTH"),
+            I::Year => (n, "YEAR"),
+        };
+        match self.dialect {
+            Dialect::DuckDb => format!("({expr} + INTERVAL ({amount}) {unit})"),
+        }
+    }
+
     pub(crate) fn to_double(&self, expr: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("TRY_CAST({expr} AS DOUBLE)"),
@@ -119,14 +227,6 @@ impl SqlBuilder {
     pub(crate) fn count_if(&self, condition: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("count(*) FILTER (WHERE {condition})"),
-        }
-    }
-
-    /// Distinct count restricted to rows matching `condition`. DuckDB runs the `CASE` form
-    /// ~40% faster than `FILTER` for distinct aggregates (measured on demo data).
-    pub(crate) fn count_distinct_if(&self, expr: &str, condition: &str) -> String {
-        match self.dialect {
-            Dialect::DuckDb => format!("count(DISTINCT CASE WHEN {condition} THEN {expr} END)"),
         }
     }
 }

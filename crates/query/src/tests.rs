@@ -16,7 +16,7 @@ fn spec(value: serde_json::Value) -> Query {
 }
 
 fn planned(value: serde_json::Value) -> Statement {
-    plan(&spec(value), &opts(), Dialect::DuckDb).unwrap().statement().clone()
+    plan(&spec(value), &opts(), Dialect::DuckDb).unwrap().statements()[0].clone()
 }
 
 fn snapshot(statement: &Statement) -> String {
@@ -186,17 +186,29 @@ fn assemble_zero_fills_and_orders_breakdowns() {
         "date_range": {"from": "2026-11-01", "to": "2026-11-03"},
         "breakdown": {"property": "country"}
     }));
-    let Plan::Trends(p) = plan(&q, &opts(), Dialect::DuckDb).unwrap();
+    let Plan::Trends(p) = plan(&q, &opts(), Dialect::DuckDb).unwrap() else { unreachable!() };
     let day =
         |d: &str| Cell::Timestamp(sextant_core::parse_timestamp(d).unwrap().timestamp_micros());
+    let row = |total: i64, bucket: Cell, country: Option<&str>, people: i64| {
+        let country = country.map_or(Cell::Null, |c| Cell::Text(c.into()));
+        vec![
+            Cell::Int(total),
+            bucket,
+            Cell::Int(0),
+            country,
+            Cell::Null,
+            Cell::Int(people),
+            Cell::Null,
+        ]
+    };
     let rows = vec![
-        vec![Cell::Int(0), day("2026-11-02"), Cell::Text("DE".into()), Cell::Int(2)],
-        vec![Cell::Int(1), Cell::Null, Cell::Text("DE".into()), Cell::Int(2)],
-        vec![Cell::Int(0), day("2026-11-01"), Cell::Null, Cell::Int(3)],
-        vec![Cell::Int(0), day("2026-11-03"), Cell::Null, Cell::Int(1)],
-        vec![Cell::Int(1), Cell::Null, Cell::Null, Cell::Int(3)],
+        row(0, day("2026-11-02"), Some("DE"), 2),
+        row(1, Cell::Null, Some("DE"), 2),
+        row(0, day("2026-11-01"), None, 3),
+        row(0, day("2026-11-03"), None, 1),
+        row(1, Cell::Null, None, 3),
     ];
-    let result = serde_json::to_value(p.assemble(rows).unwrap()).unwrap();
+    let result = serde_json::to_value(p.assemble(vec![rows]).unwrap()).unwrap();
     assert_eq!(
         result,
         json!({
@@ -210,4 +222,156 @@ fn assemble_zero_fills_and_orders_breakdowns() {
             ]
         })
     );
+}
+
+#[test]
+fn trends_maths_groups_zone_and_other() {
+    let s = planned(json!({
+        "kind": "trends",
+        "series": [
+            {"event": "purchase", "math": "p95", "property": "value"},
+            {"event": "page_view", "math": "dau_normalised"},
+            {"event": "workflow_run", "math": "avg", "property": "properties.duration_ms"}
+        ],
+        "date_range": {"from": "last_month"},
+        "timezone": "Europe/Berlin",
+        "filters": [{"any": [
+            {"property": "url", "op": "regex", "value": "^https://[a-z]+\\.example/"},
+            {"all": [{"property": "properties.items", "op": "between", "value": [2, 5]}, {"property": "country", "op": "is_not_set"}]}
+        ]}],
+        "breakdown": {"property": "country", "and": "browser", "limit": 3, "other": true}
+    }));
+    insta::assert_snapshot!(snapshot(&s));
+}
+
+#[test]
+fn trends_compare_is_a_second_statement() {
+    let q = spec(json!({
+        "kind": "trends",
+        "series": [{"event": "signup"}, {"event": "page_view", "math": "unique_users"}],
+        "date_range": {"from": "2026-11-01", "to": "2026-11-07"},
+        "compare": "previous_period",
+        "formula": "A / B * 100"
+    }));
+    let p = plan(&q, &opts(), Dialect::DuckDb).unwrap();
+    let [current, earlier] = p.statements() else { panic!("two statements") };
+    assert_eq!(current.sql, earlier.sql);
+    let at = |s: &Statement, i: usize| s.params[i].clone();
+    assert_eq!(
+        at(current, 1),
+        Param::Timestamp(sextant_core::parse_timestamp("2026-11-01").unwrap())
+    );
+    assert_eq!(
+        at(earlier, 1),
+        Param::Timestamp(sextant_core::parse_timestamp("2026-10-25").unwrap())
+    );
+    assert_eq!(
+        at(earlier, 2),
+        Param::Timestamp(sextant_core::parse_timestamp("2026-11-01").unwrap())
+    );
+}
+
+#[test]
+fn funnel_ordered_with_exclusion_and_breakdown() {
+    let s = planned(json!({
+        "kind": "funnel",
+        "steps": [{"event": "page_view"}, {"event": "signup"}, {"event": "purchase", "filters": [{"property": "value", "op": "gt", "value": 0}]}],
+        "date_range": {"from": "-30d"},
+        "window": "7d",
+        "exclusions": [{"event": "refund", "from_step": 1, "to_step": 2}],
+        "breakdown": {"property": "country", "limit": 5}
+    }));
+    insta::assert_snapshot!(snapshot(&s));
+}
+
+#[test]
+fn funnel_strict_and_unordered() {
+    let steps = json!([{"event": "a"}, {"event": "a"}, {"event": "b"}]);
+    for order in ["strict", "unordered"] {
+        let s = planned(json!({
+            "kind": "funnel", "steps": steps, "date_range": {"from": "-7d"}, "order": order
+        }));
+        insta::assert_snapshot!(format!("funnel_{order}"), snapshot(&s));
+    }
+}
+
+#[test]
+fn retention_first_time_rolling_and_bracket() {
+    let s = planned(json!({
+        "kind": "retention",
+        "date_range": {"from": "-8w"},
+        "start": {"event": "signup"},
+        "return": {"event": "page_view"},
+        "period": "week",
+        "intervals": 8,
+        "cohort": "first_time",
+        "mode": "rolling"
+    }));
+    insta::assert_snapshot!(snapshot(&s));
+    let s = planned(json!({
+        "kind": "retention",
+        "date_range": {"from": "-30d"},
+        "start": {"event": "signup"},
+        "mode": "bracket",
+        "brackets": [[1, 1], [2, 7], [8, 30]],
+        "breakdown": {"property": "country", "other": true}
+    }));
+    insta::assert_snapshot!("retention_bracket", snapshot(&s));
+}
+
+#[test]
+fn active_users_stickiness_lifecycle() {
+    for (name, q) in [
+        (
+            "active_users",
+            json!({"kind": "active_users", "date_range": {"from": "-30d"}, "timezone": "America/New_York"}),
+        ),
+        (
+            "stickiness",
+            json!({"kind": "stickiness", "date_range": {"from": "-8w"}, "activity": {"event": "page_view"}}),
+        ),
+        (
+            "lifecycle",
+            json!({"kind": "lifecycle", "date_range": {"from": "-8w"}, "interval": "week"}),
+        ),
+    ] {
+        insta::assert_snapshot!(name, snapshot(&planned(q)));
+    }
+}
+
+#[test]
+fn bad_specs_of_other_kinds_get_specific_errors() {
+    let err = |v: serde_json::Value| match serde_json::from_value::<Query>(v) {
+        Err(e) => e.to_string(),
+        Ok(q) => plan(&q, &opts(), Dialect::DuckDb).unwrap_err().to_string(),
+    };
+    let funnel = |extra: serde_json::Value| {
+        let mut q = json!({"kind": "funnel", "steps": [{"event": "a"}, {"event": "b"}], "date_range": {"from": "-7d"}});
+        q.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        err(q)
+    };
+    assert!(funnel(json!({"steps": [{"event": "a"}]})).contains("2 to 20 steps"));
+    assert!(funnel(json!({"window": "soon"})).contains("window: cannot read `soon`"));
+    assert!(
+        funnel(json!({"order": "unordered", "exclusions": [{"event": "x"}]}))
+            .contains("not supported in unordered")
+    );
+    assert!(funnel(json!({"timezone": "Nowhere/City"})).contains("unknown time zone"));
+    assert!(
+        funnel(json!({"filters": [{"property": "url", "op": "regex", "value": "("}]}))
+            .contains("invalid regular expression")
+    );
+    assert!(funnel(json!({"filters": [{"any": []}]})).contains("needs at least one item"));
+    assert!(
+        funnel(json!({"filters": [{"property": "value", "op": "between", "value": [1]}]}))
+            .contains("`[low, high]`")
+    );
+    let retention = json!({"kind": "retention", "date_range": {"from": "-7d"}, "start": {"event": "a"}, "mode": "bracket"});
+    assert!(err(retention).contains("bracket mode needs `brackets`"));
+    let trends = json!({"kind": "trends", "series": [{"event": "a", "math": "sum"}], "date_range": {"from": "-7d"}});
+    assert!(err(trends).contains("needs a numeric `property`"));
+    let trends = json!({"kind": "trends", "series": [{"event": "a", "math": "unique_users"}], "date_range": {"from": "-7d"}, "cumulative": true});
+    assert!(err(trends).contains("cumulative works with math `total` and `sum` only"));
+    let trends = json!({"kind": "trends", "series": [{"event": "a"}], "date_range": {"from": "-7d"}, "formula": "A + B"});
+    assert!(err(trends).contains("series `B` does not exist"));
 }

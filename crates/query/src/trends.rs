@@ -1,61 +1,57 @@
-//! Trends: one scan computes every series (conditional aggregates), per bucket and per
-//! breakdown value, plus whole-range totals via grouping sets, so unique-user totals are exact
-//! rather than sums of per-bucket uniques.
+//! Trends planning: one scan computes every series (conditional aggregates), per bucket and
+//! per breakdown group, plus whole-range values via grouping sets, so unique counts and
+//! quantiles over the range are exact rather than combinations of bucket values. A comparison
+//! period is the same statement over the earlier range.
 
-use crate::filter::{all_of, conditions, property_expr};
-use crate::sql::{Cell, Dialect, Param, SqlBuilder, Statement};
+use crate::filter::{
+    all_of, is_numeric, matcher_conditions, property_expr, reads_person_properties,
+};
+use crate::formula::Formula;
+use crate::scope::{Needs, scope};
+use crate::sql::{Dialect, Param, SqlBuilder, Statement};
 use crate::time::TimeRange;
-use crate::{Interval, Math, PlanOptions, PropertyRef, QueryError, Series, TrendsQuery};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde_json::Value;
-use sextant_core::micros_to_datetime;
-use std::collections::HashMap;
+use crate::trends_result::{Layout, TrendsPlan};
+use crate::zone::Zone;
+use crate::{Compare, EventMatcher, Math, PlanOptions, QueryError, Series, TrendsQuery};
+use chrono::{Months, NaiveDateTime};
 
 /// Upper bound on breakdown groups, whatever the query asks for.
 pub const MAX_BREAKDOWN_LIMIT: usize = 1000;
 const MAX_SERIES: usize = 20;
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TrendsResult {
-    pub interval: Interval,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    /// Start of each bucket; every series has one value per bucket.
-    pub buckets: Vec<DateTime<Utc>>,
-    pub series: Vec<SeriesResult>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SeriesResult {
-    /// Index of the series in the query.
-    pub series: usize,
-    pub label: String,
-    pub math: Math,
-    /// Present when the query has a breakdown; `null` groups events without the property.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub breakdown_value: Option<Value>,
-    pub values: Vec<u64>,
-    /// Over the whole range: the event count, or the distinct people (not a sum of buckets).
-    pub total: u64,
-}
-
-/// A planned trends query: the statement plus what is needed to shape its rows.
-#[derive(Debug, Clone)]
-pub struct TrendsPlan {
-    pub statement: Statement,
-    interval: Interval,
-    range: TimeRange,
-    buckets: Vec<DateTime<Utc>>,
-    series: Vec<(String, Math)>,
-    has_breakdown: bool,
-}
 
 pub(crate) fn plan(
     q: &TrendsQuery,
     opts: &PlanOptions,
     dialect: Dialect,
 ) -> Result<TrendsPlan, QueryError> {
+    validate(q)?;
+    let zone = Zone::parse(q.timezone.as_deref())?;
+    let range = q.date_range.resolve(opts.now, zone)?;
+    let formula = q.formula.as_deref().map(|f| Formula::parse(f, q.series.len())).transpose()?;
+    let current = statement(q, opts, dialect, range, zone)?;
+    let compare = match q.compare {
+        None => None,
+        Some(compare) => {
+            let earlier = match compare {
+                Compare::PreviousPeriod => {
+                    TimeRange { from: range.from - range.duration(), to: range.from }
+                }
+                Compare::PreviousYear => {
+                    let year = |t: chrono::DateTime<chrono::Utc>| {
+                        t.checked_sub_months(Months::new(12)).ok_or_else(|| {
+                            QueryError::invalid("compare: the previous year is out of range")
+                        })
+                    };
+                    TimeRange { from: year(range.from)?, to: year(range.to)? }
+                }
+            };
+            Some(statement(q, opts, dialect, earlier, zone)?)
+        }
+    };
+    Ok(TrendsPlan::new(q, zone, range, current, compare, formula))
+}
+
+fn validate(q: &TrendsQuery) -> Result<(), QueryError> {
     if q.version != 1 {
         return Err(QueryError::invalid(format!(
             "unsupported trends version {}; this server knows 1",
@@ -65,247 +61,211 @@ pub(crate) fn plan(
     if q.series.is_empty() || q.series.len() > MAX_SERIES {
         return Err(QueryError::invalid(format!("a trends query needs 1 to {MAX_SERIES} series")));
     }
-    let range = q.date_range.resolve(opts.now)?;
-    let buckets = q.interval.buckets(range, opts.max_buckets)?;
+    for (i, s) in q.series.iter().enumerate() {
+        match (&s.property, s.math.needs_property()) {
+            (None, true) => {
+                return Err(QueryError::invalid(format!(
+                    "series {i}: math `{}` needs a numeric `property`",
+                    serde_json::to_value(s.math).unwrap_or_default().as_str().unwrap_or("?")
+                )));
+            }
+            (Some(_), false) => {
+                return Err(QueryError::invalid(format!(
+                    "series {i}: `property` only applies to sum, avg, min, max, median and p90..p99"
+                )));
+            }
+            _ => {}
+        }
+        if q.cumulative && !s.math.is_additive() {
+            return Err(QueryError::invalid(format!(
+                "series {i}: cumulative works with math `total` and `sum` only"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn matcher(s: &Series) -> EventMatcher {
+    EventMatcher { event: s.event.clone(), filters: s.filters.clone(), label: None }
+}
+
+fn statement(
+    q: &TrendsQuery,
+    opts: &PlanOptions,
+    dialect: Dialect,
+    range: TimeRange,
+    zone: Zone,
+) -> Result<(Statement, Layout), QueryError> {
+    let buckets: Vec<NaiveDateTime> = q.interval.buckets(range, zone, opts.max_buckets)?;
     let mut builder = SqlBuilder::new(dialect);
     let b = &mut builder;
-
-    let project = b.param(Param::Text(opts.project_id.to_string()));
-    let mut scope = vec![
-        format!("project_id = {project}"),
-        format!("timestamp >= {}", b.param(Param::Timestamp(range.from))),
-        format!("timestamp < {}", b.param(Param::Timestamp(range.to))),
-    ];
-    scope.extend(conditions(b, &q.filters)?);
-    let conditions =
-        q.series.iter().map(|s| series_conditions(b, s)).collect::<Result<Vec<_>, QueryError>>()?;
+    let breakdown_properties: Vec<_> =
+        q.breakdown.iter().flat_map(|bd| std::iter::once(&bd.property).chain(&bd.and)).collect();
+    let needs = Needs {
+        persons: q.series.iter().any(|s| {
+            matches!(s.math, Math::UniqueUsers | Math::DauNormalised | Math::PerUserAverage)
+        }),
+        person_properties: reads_person_properties(
+            q.filters.iter().chain(q.series.iter().flat_map(|s| &s.filters)),
+        ) || breakdown_properties
+            .iter()
+            .any(|p| matches!(p, crate::PropertyRef::Person(_))),
+    };
+    let scope = scope(b, opts, range, zone, &q.filters, needs)?;
+    let mut filters = scope.conditions.clone();
+    let conditions = q
+        .series
+        .iter()
+        .map(|s| matcher_conditions(b, &matcher(s)))
+        .collect::<Result<Vec<_>, QueryError>>()?;
+    // Normalising by active people needs every event in scope, not just the series' ones.
+    let needs_all_events = q.series.iter().any(|s| s.math == Math::DauNormalised);
     // The series conditions also go into WHERE (not only into the flags) so the scan can push
     // them down, e.g. `event = $4` onto the dictionary-compressed column. A series without
     // conditions matches every event in scope, and then there is nothing to add.
-    match conditions.as_slice() {
-        [only] => scope.extend(only.iter().cloned()),
-        several if several.iter().all(|c| !c.is_empty()) => {
-            let any: Vec<String> = several.iter().map(|c| format!("({})", all_of(c))).collect();
-            scope.push(format!("({})", any.join(" OR ")));
+    if !needs_all_events {
+        match conditions.as_slice() {
+            [only] => filters.extend(only.iter().cloned()),
+            several if several.iter().all(|c| !c.is_empty()) => {
+                let any: Vec<String> = several.iter().map(|c| format!("({})", all_of(c))).collect();
+                filters.push(format!("({})", any.join(" OR ")));
+            }
+            _ => {}
         }
-        _ => {}
     }
     // With one series its conditions are already the WHERE clause: no per-series flags, and
     // plain aggregates, which DuckDB runs ~30% faster than conditional ones (sextant-bench).
-    let single = q.series.len() == 1;
-    let flags: String = if single {
-        String::new()
-    } else {
-        conditions.iter().enumerate().map(|(i, c)| format!(", ({}) AS s{i}", all_of(c))).collect()
-    };
+    let flagged = q.series.len() > 1 || needs_all_events;
+    let mut columns = vec![format!("{} AS bucket", b.truncate(q.interval, &scope.local_time))];
+    let keys: Vec<String> = (1..=breakdown_properties.len()).map(|i| format!("b{i}")).collect();
+    for (key, property) in keys.iter().zip(&breakdown_properties) {
+        columns.push(format!("{} AS {key}", property_expr(b, property)));
+    }
+    if needs.persons {
+        columns.push(format!("{} AS person", scope.person));
+    }
+    if q.series.iter().any(|s| s.math == Math::UniqueSessions) {
+        columns.push("session_id".to_owned());
+    }
+    for (i, (s, c)) in q.series.iter().zip(&conditions).enumerate() {
+        if flagged {
+            columns.push(format!("({}) AS s{i}", all_of(c)));
+        }
+        if let Some(property) = &s.property {
+            let expr = property_expr(b, property);
+            let number = if is_numeric(property) { expr } else { b.to_double(&expr) };
+            columns.push(format!("{number} AS x{i}"));
+        }
+    }
     let aggregates = q
         .series
         .iter()
         .enumerate()
-        .map(|(i, s)| match (s.math, single) {
-            (Math::Total, true) => format!("count(*) AS v{i}"),
-            (Math::UniqueUsers, true) => format!("count(DISTINCT person_id) AS v{i}"),
-            (Math::Total, false) => format!("{} AS v{i}", b.count_if(&format!("s{i}"))),
-            (Math::UniqueUsers, false) => {
-                format!("{} AS v{i}", b.count_distinct_if("person_id", &format!("s{i}")))
-            }
-        })
+        .map(|(i, s)| aggregate(b, i, s.math, flagged.then(|| format!("s{i}"))))
         .collect::<Vec<_>>()
         .join(", ");
-    let bucket = b.truncate(q.interval, "timestamp");
-    let breakdown = match &q.breakdown {
-        Some(bd) => format!("{} AS breakdown, ", property_expr(b, &bd.property)),
-        None => String::new(),
-    };
-    // Counting people: a device-only event (its person_id is the device) counts as the user
-    // the device was later (or earlier) seen with, so a visitor's anonymous events and their
-    // identified ones are one person. Only unique counts need the lookup; joining on person_id
-    // rather than device_id reads one string column fewer (550 vs 720 ms on 10M events).
-    // Person properties (`person.<key>`) are read from the resolved person's row.
-    let person_properties = uses_person_properties(q);
-    let (person, mut from) = if person_properties
-        || q.series.iter().any(|s| s.math == Math::UniqueUsers)
-    {
-        (
-            "coalesce(links.linked_user, person_id) AS person_id",
-            format!(
-                "events LEFT JOIN (SELECT device_id AS linked_device, user_id AS linked_user FROM person_links WHERE project_id = {project}) AS links ON links.linked_device = events.person_id AND events.user_id IS NULL"
-            ),
-        )
-    } else {
-        ("person_id", "events".to_owned())
-    };
-    if person_properties {
-        from.push_str(&format!(
-            "\n    LEFT JOIN (SELECT person_id AS known_person, properties AS person_properties FROM persons WHERE project_id = {project}) AS persons ON persons.known_person = coalesce(links.linked_user, events.person_id)"
-        ));
-    }
     let matched = format!(
-        "SELECT {bucket} AS bucket, {breakdown}{person}{flags}\n    FROM {from}\n    WHERE {scope}",
-        scope = all_of(&scope),
+        "SELECT {}\n    FROM {}\n    WHERE {}",
+        columns.join(", "),
+        scope.from,
+        all_of(&filters)
     );
-
-    // One scan. With a breakdown, every value is aggregated, then only the most frequent ones
-    // are kept: cheaper than a first pass to find them (the grouped rows are few). Without
-    // one, the breakdown column is a typed NULL added after grouping (grouping by a constant
-    // column costs DuckDB ~50% more).
+    let null_text = b.null_text();
+    // Output rows: (is_total, bucket, is_other, b1, b2, value0, denominator0, ...).
+    let padded = |prefix: &str| -> String {
+        (0..2)
+            .map(|i| match keys.get(i) {
+                Some(k) => format!("{prefix}{k}"),
+                None => null_text.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let sql = match &q.breakdown {
         None => format!(
-            "SELECT GROUPING(bucket) AS is_total, bucket, {null} AS breakdown, {aggregates}\nFROM (\n    {matched}\n)\nGROUP BY GROUPING SETS ((bucket), ())",
-            null = b.null_text(),
+            "SELECT GROUPING(bucket) AS is_total, bucket, FALSE AS is_other, {nulls}, {aggregates}\nFROM (\n    {matched}\n)\nGROUP BY GROUPING SETS ((bucket), ())",
+            nulls = padded(""),
         ),
         Some(bd) => {
             let limit = b.param(Param::Int(
                 i64::try_from(bd.limit.clamp(1, MAX_BREAKDOWN_LIMIT)).unwrap_or(25),
             ));
-            let values =
-                (0..q.series.len()).map(|i| format!("grouped.v{i}")).collect::<Vec<_>>().join(", ");
-            format!(
-                "WITH grouped AS (\n  SELECT GROUPING(bucket) AS is_total, bucket, breakdown, count(*) AS matched_events, {aggregates}\n  FROM (\n    {matched}\n  )\n  GROUP BY GROUPING SETS ((bucket, breakdown), (breakdown))\n),\ntop_breakdowns AS (\n  SELECT breakdown FROM grouped WHERE is_total = 1 ORDER BY matched_events DESC, breakdown NULLS LAST LIMIT {limit}\n)\nSELECT grouped.is_total, grouped.bucket, grouped.breakdown, {values}\nFROM grouped JOIN top_breakdowns ON grouped.breakdown IS NOT DISTINCT FROM top_breakdowns.breakdown"
-            )
+            let key_list = keys.join(", ");
+            let order =
+                keys.iter().map(|k| format!("{k} NULLS LAST")).collect::<Vec<_>>().join(", ");
+            let same = |l: &str, r: &str| {
+                keys.iter()
+                    .map(|k| format!("{l}.{k} IS NOT DISTINCT FROM {r}.{k}"))
+                    .collect::<Vec<_>>()
+                    .join(" AND ")
+            };
+            if bd.other {
+                // Values past the limit fold into one group, aggregated from the events (not
+                // from the groups), so distinct counts and quantiles stay exact.
+                let folded_keys = keys
+                    .iter()
+                    .map(|k| {
+                        format!("CASE WHEN top.kept IS NULL THEN NULL ELSE matched.{k} END AS {k}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let carried = columns
+                    .iter()
+                    .filter_map(|c| c.rsplit(" AS ").next())
+                    .filter(|alias| !keys.iter().any(|k| k == alias))
+                    .map(|alias| format!("matched.{alias}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "WITH matched AS (\n    {matched}\n),\ntop AS (\n  SELECT {key_list}, TRUE AS kept FROM matched GROUP BY {key_list} ORDER BY count(*) DESC, {order} LIMIT {limit}\n),\nfolded AS (\n  SELECT {carried}, top.kept IS NULL AS is_other, {folded_keys}\n  FROM matched LEFT JOIN top ON {on}\n)\nSELECT GROUPING(bucket) AS is_total, bucket, is_other, {padded}, {aggregates}\nFROM folded\nGROUP BY GROUPING SETS ((bucket, is_other, {key_list}), (is_other, {key_list}))",
+                    on = same("matched", "top"),
+                    padded = padded(""),
+                )
+            } else {
+                let values = (0..q.series.len())
+                    .map(|i| format!("grouped.v{i}, grouped.d{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                // Every group is aggregated, then only the most frequent are kept: cheaper
+                // than a first pass to find them (the grouped rows are few).
+                format!(
+                    "WITH grouped AS (\n  SELECT GROUPING(bucket) AS is_total, bucket, {key_list}, count(*) AS matched_events, {aggregates}\n  FROM (\n    {matched}\n  )\n  GROUP BY GROUPING SETS ((bucket, {key_list}), ({key_list}))\n),\ntop_groups AS (\n  SELECT {key_list} FROM grouped WHERE is_total = 1 ORDER BY matched_events DESC, {order} LIMIT {limit}\n)\nSELECT grouped.is_total, grouped.bucket, FALSE AS is_other, {padded}, {values}\nFROM grouped JOIN top_groups ON {on}",
+                    padded = padded("grouped."),
+                    on = same("grouped", "top_groups"),
+                )
+            }
         }
     };
-
-    let series = q
-        .series
-        .iter()
-        .map(|s| {
-            (
-                s.label
-                    .clone()
-                    .or_else(|| s.event.clone())
-                    .unwrap_or_else(|| "all events".to_owned()),
-                s.math,
-            )
-        })
-        .collect();
-    Ok(TrendsPlan {
-        statement: builder.finish(sql),
-        interval: q.interval,
-        range,
-        buckets,
-        series,
-        has_breakdown: q.breakdown.is_some(),
-    })
+    Ok((builder.finish(sql), Layout::new(buckets, range)))
 }
 
-fn uses_person_properties(q: &TrendsQuery) -> bool {
-    let is_person = |p: &PropertyRef| matches!(p, PropertyRef::Person(_));
-    q.filters.iter().chain(q.series.iter().flat_map(|s| &s.filters)).any(|f| is_person(&f.property))
-        || q.breakdown.as_ref().is_some_and(|b| is_person(&b.property))
-}
-
-/// What a series counts, as conditions to AND (none: every event in scope).
-fn series_conditions(b: &mut SqlBuilder, s: &Series) -> Result<Vec<String>, QueryError> {
-    let mut parts = Vec::new();
-    if let Some(name) = &s.event {
-        parts.push(format!("event = {}", b.param(Param::Text(name.clone()))));
-    }
-    parts.extend(conditions(b, &s.filters)?);
-    Ok(parts)
-}
-
-/// Accumulates one (series, breakdown value) line.
-struct Line {
-    values: Vec<u64>,
-    total: u64,
-}
-
-impl TrendsPlan {
-    /// Shapes rows `(is_total, bucket, breakdown, v0, v1, ...)` into the result, zero-filling
-    /// empty buckets.
-    pub fn assemble(&self, rows: Vec<Vec<Cell>>) -> Result<TrendsResult, QueryError> {
-        let index: HashMap<i64, usize> =
-            self.buckets.iter().enumerate().map(|(i, b)| (b.timestamp_micros(), i)).collect();
-        let mut lines: Vec<HashMap<BreakdownKey, Line>> =
-            (0..self.series.len()).map(|_| HashMap::new()).collect();
-        for row in rows {
-            let mut cells = row.into_iter();
-            let (Some(is_total), Some(bucket), Some(breakdown)) =
-                (cells.next(), cells.next(), cells.next())
-            else {
-                return Err(QueryError::internal("trends row is missing columns"));
-            };
-            let is_total = is_total.as_i64() == Some(1);
-            let key = BreakdownKey::from(breakdown);
-            for (series, cell) in cells.enumerate() {
-                let value = cell.as_i64().and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
-                let Some(lines) = lines.get_mut(series) else {
-                    return Err(QueryError::internal("trends row has too many columns"));
-                };
-                let line = lines
-                    .entry(key.clone())
-                    .or_insert_with(|| Line { values: vec![0; self.buckets.len()], total: 0 });
-                if is_total {
-                    line.total = value;
-                } else if let Some(&i) = bucket.as_i64().and_then(|micros| index.get(&micros)) {
-                    line.values[i] = value;
-                } else {
-                    return Err(QueryError::internal(format!(
-                        "bucket {bucket:?} is outside the planned range"
-                    )));
-                }
-            }
-        }
-
-        let mut series = Vec::new();
-        for (i, (by_breakdown, (label, math))) in lines.into_iter().zip(&self.series).enumerate() {
-            let mut group: Vec<(BreakdownKey, Line)> = by_breakdown.into_iter().collect();
-            if !self.has_breakdown && group.is_empty() {
-                group.push((
-                    BreakdownKey::Null,
-                    Line { values: vec![0; self.buckets.len()], total: 0 },
-                ));
-            }
-            group.retain(|(_, line)| !self.has_breakdown || line.total > 0);
-            group.sort_by(|(ka, a), (kb, b)| b.total.cmp(&a.total).then_with(|| ka.cmp(kb)));
-            series.extend(group.into_iter().map(|(key, line)| SeriesResult {
-                series: i,
-                label: label.clone(),
-                math: *math,
-                breakdown_value: self.has_breakdown.then(|| key.into_json()),
-                values: line.values,
-                total: line.total,
-            }));
-        }
-        Ok(TrendsResult {
-            interval: self.interval,
-            from: self.range.from,
-            to: self.range.to,
-            buckets: self.buckets.clone(),
-            series,
-        })
-    }
-}
-
-/// Breakdown values as a hashable, orderable key (floats by their bits' text).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum BreakdownKey {
-    Text(String),
-    Number(String),
-    Null,
-}
-
-impl From<Cell> for BreakdownKey {
-    fn from(cell: Cell) -> Self {
-        match cell {
-            Cell::Null => BreakdownKey::Null,
-            Cell::Text(s) => BreakdownKey::Text(s),
-            Cell::Int(v) => BreakdownKey::Number(v.to_string()),
-            Cell::Float(v) => BreakdownKey::Number(v.to_string()),
-            Cell::Timestamp(v) => BreakdownKey::Text(
-                micros_to_datetime(v).map_or_else(|| v.to_string(), |t| t.to_rfc3339()),
-            ),
-        }
-    }
-}
-
-impl BreakdownKey {
-    fn into_json(self) -> Value {
-        match self {
-            BreakdownKey::Null => Value::Null,
-            BreakdownKey::Text(s) => Value::String(s),
-            BreakdownKey::Number(n) => serde_json::from_str(&n).unwrap_or(Value::String(n)),
-        }
-    }
+/// `value{i}, denominator{i}` for series `i`; `flag` restricts to the series' events.
+fn aggregate(b: &SqlBuilder, i: usize, math: Math, flag: Option<String>) -> String {
+    let when = |expr: &str| match &flag {
+        Some(f) => format!("CASE WHEN {f} THEN {expr} END"),
+        None => expr.to_owned(),
+    };
+    let count = match &flag {
+        Some(f) => b.count_if(f),
+        None => "count(*)".to_owned(),
+    };
+    let distinct = |column: &str| format!("count(DISTINCT {})", when(column));
+    let no_denominator = b.null_number();
+    let x = format!("x{i}");
+    let (value, denominator) = match math {
+        Math::Total => (count, no_denominator),
+        Math::UniqueUsers => (distinct("person"), no_denominator),
+        Math::UniqueSessions => (distinct("session_id"), no_denominator),
+        Math::DauNormalised => (count, "count(DISTINCT person)".to_owned()),
+        Math::PerUserAverage => (count, distinct("person")),
+        Math::Sum => (format!("sum({})", when(&x)), no_denominator),
+        Math::Avg => (format!("avg({})", when(&x)), no_denominator),
+        Math::Min => (format!("min({})", when(&x)), no_denominator),
+        Math::Max => (format!("max({})", when(&x)), no_denominator),
+        Math::Median => (b.quantile(&when(&x), 0.5), no_denominator),
+        Math::P90 => (b.quantile(&when(&x), 0.9), no_denominator),
+        Math::P95 => (b.quantile(&when(&x), 0.95), no_denominator),
+        Math::P99 => (b.quantile(&when(&x), 0.99), no_denominator),
+    };
+    format!("{value} AS v{i}, {denominator} AS d{i}")
 }

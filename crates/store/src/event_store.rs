@@ -87,11 +87,14 @@ pub trait EventStore: Send + Sync + 'static {
         Ok(std::mem::take(&mut *rows))
     }
 
-    /// Plans `query` for this backend, runs it and shapes the answer.
+    /// Plans `query` for this backend, runs its statements and shapes the answer.
     async fn query(&self, query: &Query, opts: &PlanOptions) -> Result<QueryResult, StoreError> {
         let plan = sextant_query::plan(query, opts, self.dialect())?;
-        let rows = self.execute(plan.statement().clone()).await?;
-        Ok(plan.assemble(rows)?)
+        let mut results = Vec::with_capacity(plan.statements().len());
+        for statement in plan.statements() {
+            results.push(self.execute(statement.clone()).await?);
+        }
+        Ok(plan.assemble(results)?)
     }
 
     /// Every event of `project` (within `range` if given), oldest first, one at a time.

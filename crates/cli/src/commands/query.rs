@@ -8,8 +8,8 @@ use chrono::Utc;
 use comfy_table::Table;
 use sextant_config::Settings;
 use sextant_query::{
-    Breakdown, DateRange, Filter, FilterOp, Interval, Math, PlanOptions, Query, QueryResult,
-    Series, TrendsQuery,
+    Breakdown, Condition, DateRange, Filter, FilterOp, Interval, Math, PlanOptions, Query,
+    QueryResult, Series, TrendsQuery,
 };
 use sextant_store::EventStore;
 use std::io::Read;
@@ -63,7 +63,7 @@ fn from_flags(args: &QueryArgs) -> anyhow::Result<Query> {
                 .to_owned()
                 .try_into()
                 .map_err(|e: String| anyhow::anyhow!("--where: {e}"))?;
-            Ok(Filter { property, op: FilterOp::Eq, value: Some(value.into()) })
+            Ok(Condition::Filter(Filter { property, op: FilterOp::Eq, value: Some(value.into()) }))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let breakdown = match &args.breakdown {
@@ -72,7 +72,9 @@ fn from_flags(args: &QueryArgs) -> anyhow::Result<Query> {
                 .clone()
                 .try_into()
                 .map_err(|e: String| anyhow::anyhow!("--breakdown: {e}"))?,
+            and: None,
             limit: 25,
+            other: false,
         }),
         None => None,
     };
@@ -84,6 +86,7 @@ fn from_flags(args: &QueryArgs) -> anyhow::Result<Query> {
                 MathArg::Total => Math::Total,
                 MathArg::UniqueUsers => Math::UniqueUsers,
             },
+            property: None,
             filters: Vec::new(),
             label: None,
         }],
@@ -95,15 +98,22 @@ fn from_flags(args: &QueryArgs) -> anyhow::Result<Query> {
             IntervalArg::Month => Interval::Month,
         },
         date_range: DateRange { from: args.from.clone(), to: args.to.clone() },
+        timezone: None,
         filters,
         breakdown,
+        compare: None,
+        formula: None,
+        cumulative: false,
     }))
 }
 
 /// One row per bucket, one column per series (and breakdown value), totals last.
 fn table(result: &QueryResult) -> Table {
-    let QueryResult::Trends(trends) = result;
     let mut table = Table::new();
+    let QueryResult::Trends(trends) = result else {
+        // This command builds trends queries only.
+        return table;
+    };
     let mut header = vec!["bucket".to_owned()];
     header.extend(trends.series.iter().map(|s| match &s.breakdown_value {
         Some(v) => {
@@ -113,12 +123,16 @@ fn table(result: &QueryResult) -> Table {
     }));
     table.set_header(header);
     for (i, bucket) in trends.buckets.iter().enumerate() {
-        let mut row = vec![bucket.to_rfc3339()];
-        row.extend(trends.series.iter().map(|s| s.values[i].to_string()));
+        let mut row = vec![bucket.to_string()];
+        row.extend(trends.series.iter().map(|s| number(s.values[i])));
         table.add_row(row);
     }
     let mut total = vec!["total".to_owned()];
-    total.extend(trends.series.iter().map(|s| s.total.to_string()));
+    total.extend(trends.series.iter().map(|s| number(s.total)));
     table.add_row(total);
     table
+}
+
+fn number(value: Option<sextant_query::Num>) -> String {
+    value.map_or_else(String::new, |v| serde_json::to_string(&v).unwrap_or_default())
 }

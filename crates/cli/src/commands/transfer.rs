@@ -124,7 +124,7 @@ pub(crate) async fn export(args: ExportArgs, settings: Settings) -> anyhow::Resu
                     from: from.clone().unwrap_or_else(|| "1970-01-01".into()),
                     to: to.clone(),
                 }
-                .resolve(Utc::now())
+                .resolve(Utc::now(), sextant_query::Zone::UTC)
                 .map_err(|e| anyhow::anyhow!("--from/--to: {e}"))?,
             ),
         };

@@ -1,10 +1,14 @@
 //! The conformance suites every storage backend must pass. A backend's test crate
 //! instantiates them with [`event_store_conformance!`] and [`meta_store_conformance!`].
 
+pub mod cross_check;
 pub mod events;
+pub mod generated;
 pub mod meta;
+pub mod reference;
 
 pub use events::fixture_events;
+pub use generated::generated_events;
 
 use crate::{EventStore, MetaStore};
 use std::sync::Arc;
@@ -27,10 +31,11 @@ pub struct MetaSubject {
 macro_rules! event_store_conformance {
     ($make:path) => {
         $crate::conformance_cases!(events, $make;
-            trends_fixtures, scoped_to_project, list_pages_newest_first, export_round_trips,
+            query_fixtures, scoped_to_project, list_pages_newest_first, export_round_trips,
             delete_range_and_stats, concurrent_appends_and_queries, empty_append_is_a_no_op,
             closed_store_refuses_work, duplicate_insert_ids_are_stored_once,
             identified_devices_count_as_one_person, person_properties_filter_and_break_down);
+        $crate::conformance_cases!(cross_check, $make; cross_check_generated);
     };
 }
 

@@ -1,72 +1,7 @@
-//! Query specs: plain serialisable data, so alerts, dashboards and reports can store and re-run
-//! them. Documented in `docs/api.md`; new fields must be optional (`#[serde(default)]`).
+//! The vocabulary every query kind shares: date ranges, intervals, filters and their groups,
+//! property references, breakdowns.
 
 use serde::{Deserialize, Serialize};
-
-/// Any query Sextant can answer. The `kind` tag selects the variant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Query {
-    Trends(TrendsQuery),
-}
-
-impl Query {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Query::Trends(_) => "trends",
-        }
-    }
-}
-
-/// Event counts or unique users per time bucket.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrendsQuery {
-    /// Spec version; only `1` exists.
-    #[serde(default = "version_one")]
-    pub version: u32,
-    /// What to count; at least one.
-    pub series: Vec<Series>,
-    #[serde(default)]
-    pub interval: Interval,
-    pub date_range: DateRange,
-    /// Applied to every series (AND).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub filters: Vec<Filter>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub breakdown: Option<Breakdown>,
-}
-
-fn version_one() -> u32 {
-    1
-}
-
-/// One line on the chart.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Series {
-    /// Event type to count; `None` counts every event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<String>,
-    #[serde(default)]
-    pub math: Math,
-    /// Applied to this series only (AND).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub filters: Vec<Filter>,
-    /// Display name; defaults to the event name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Math {
-    /// Number of events.
-    #[default]
-    Total,
-    /// Distinct people (`person_id`).
-    UniqueUsers,
-}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -78,6 +13,7 @@ pub enum Interval {
     /// ISO weeks, starting Monday.
     Week,
     Month,
+    Year,
 }
 
 impl Interval {
@@ -88,13 +24,16 @@ impl Interval {
             Interval::Day => "day",
             Interval::Week => "week",
             Interval::Month => "month",
+            Interval::Year => "year",
         }
     }
 }
 
 /// `[from, to)`. Each end is an RFC 3339 timestamp, a date (`from`: its first instant; `to`:
 /// the end of that day, so dates are inclusive), `now`, or relative to now: `-30m`, `-24h`,
-/// `-7d`, `-4w`.
+/// `-7d`, `-4w`. `from` may also name a calendar period in the query's time zone: `today`,
+/// `yesterday`, `this_week`, `last_week`, `this_month`, `last_month`, `this_year`,
+/// `last_year`; without `to`, the range is that period (up to now for current ones).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DateRange {
@@ -129,17 +68,99 @@ pub enum FilterOp {
     Lte,
     IsSet,
     IsNotSet,
+    /// Regular expression (RE2 syntax), matched anywhere in the text.
+    Regex,
+    NotRegex,
+    /// Inclusive numeric range: `value` is `[low, high]`.
+    Between,
 }
 
-/// Split each series by the values of one property.
+/// A filter, or a group of conditions: `{"any": [...]}` (OR) or `{"all": [...]}` (AND).
+/// Lists of conditions elsewhere in a query are ANDed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Condition {
+    Filter(Filter),
+    Any { any: Vec<Condition> },
+    All { all: Vec<Condition> },
+}
+
+impl<'de> Deserialize<'de> for Condition {
+    /// By hand rather than `untagged`, so a bad filter gets its own error message instead of
+    /// "did not match any variant".
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let group = |key: &str| -> Option<Result<Vec<Condition>, D::Error>> {
+            let object = value.as_object()?;
+            let items = object.get(key)?;
+            if object.len() != 1 {
+                return Some(Err(D::Error::custom(format!(
+                    "a condition group has only the key `{key}`"
+                ))));
+            }
+            Some(Vec::<Condition>::deserialize(items).map_err(D::Error::custom))
+        };
+        if let Some(any) = group("any") {
+            return any.map(|any| Condition::Any { any });
+        }
+        if let Some(all) = group("all") {
+            return all.map(|all| Condition::All { all });
+        }
+        Filter::deserialize(value).map(Condition::Filter).map_err(D::Error::custom)
+    }
+}
+
+impl Condition {
+    /// Every filter in the condition, however deeply grouped.
+    pub fn filters(&self) -> Vec<&Filter> {
+        match self {
+            Condition::Filter(f) => vec![f],
+            Condition::Any { any: items } | Condition::All { all: items } => {
+                items.iter().flat_map(Condition::filters).collect()
+            }
+        }
+    }
+}
+
+/// What one funnel step, retention event or series matches: an event type (any when absent)
+/// and conditions on it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventMatcher {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<Condition>,
+    /// Display name; defaults to the event name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+impl EventMatcher {
+    pub fn display(&self) -> String {
+        self.label.clone().or_else(|| self.event.clone()).unwrap_or_else(|| "any event".to_owned())
+    }
+}
+
+/// Split results by the values of one property (or, in trends, two).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Breakdown {
     pub property: PropertyRef,
+    /// A second property: groups are value pairs, reported as `[first, second]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub and: Option<PropertyRef>,
     /// Keep the most frequent values only.
     #[serde(default = "default_breakdown_limit")]
     pub limit: usize,
+    /// Fold the values past `limit` into one `"$other"` group instead of dropping them.
+    #[serde(default)]
+    pub other: bool,
 }
+
+/// The value reported for the group of values past a breakdown's limit.
+pub const OTHER_GROUP: &str = "$other";
 
 fn default_breakdown_limit() -> usize {
     25

@@ -1,0 +1,365 @@
+//! Funnel planning. Ordered funnels chain steps backwards with as-of joins: each step-`k`
+//! event is joined to the latest valid chain ending at step `k - 1` before it, which is the
+//! chain with the latest start, so the window and exclusions are checked on the tightest
+//! attempt and only candidate events are ever joined (not every pair). Strict funnels chain
+//! on consecutive event numbers; unordered ones look forward from every anchor event.
+//! Semantics: `docs/queries.md`.
+
+use crate::filter::{all_of, matcher_conditions, property_expr, reads_person_properties};
+use crate::scope::{Needs, scope};
+use crate::sql::{Dialect, Param, SqlBuilder};
+use crate::time::parse_span;
+use crate::zone::Zone;
+use crate::{
+    EventMatcher, FunnelOrder, FunnelPersonsQuery, FunnelQuery, MAX_BREAKDOWN_LIMIT, PersonStatus,
+    PlanOptions, PropertyRef, QueryError,
+};
+
+pub(crate) use crate::funnel_result::{FunnelPersonsPlan, FunnelPlan};
+
+const MAX_STEPS: usize = 20;
+const MAX_BINS: usize = 100;
+
+/// The per-person CTEs every funnel statement starts with, ending in
+/// `people(person, depth, bd, is_other, bucket, t0 .. t{n-1})`.
+struct Prelude {
+    sql: String,
+    steps: usize,
+}
+
+pub(crate) fn plan(
+    q: &FunnelQuery,
+    opts: &PlanOptions,
+    dialect: Dialect,
+) -> Result<FunnelPlan, QueryError> {
+    let mut b = SqlBuilder::new(dialect);
+    let (prelude, zone, range, window) = prelude(&mut b, q, opts)?;
+    let n = prelude.steps;
+    let bins = q.histogram_bins;
+    if !(1..=MAX_BINS).contains(&bins) {
+        return Err(QueryError::invalid(format!("histogram_bins must be 1..={MAX_BINS}")));
+    }
+    let buckets = q.interval.buckets(range, zone, opts.max_buckets)?;
+    let last = n - 1;
+    // One long-format result: (row_kind, bd, bucket, i, c, f1, f2).
+    //   0: step `i` of group `bd` (kind 3 for the folded "$other" group): people, avg and
+    //      median seconds from the previous step;
+    //   1: histogram bin `i`: people, bin bounds in seconds (when unordered: none);
+    //   2: trend bucket: people entering, people completing.
+    let mut parts = Vec::new();
+    for k in 0..n {
+        let seconds = if k == 0 {
+            "CAST(NULL AS DOUBLE)".to_owned()
+        } else {
+            format!("(t{k} - t{}) / 1e6", k - 1)
+        };
+        parts.push(format!(
+            "SELECT CASE WHEN is_other THEN 3 ELSE 0 END, bd, CAST(NULL AS TIMESTAMP), {k}, count(*) FILTER (WHERE depth >= {reached}), avg({seconds}) FILTER (WHERE depth >= {reached}), {median} FROM people WHERE {keep} GROUP BY is_other, bd",
+            reached = k + 1,
+            median = b.quantile(&format!("CASE WHEN depth >= {} THEN {seconds} END", k + 1), 0.5),
+            keep = if q.breakdown.as_ref().is_some_and(|bd| bd.other) { "TRUE" } else { "NOT is_other" },
+        ));
+    }
+    if q.order != FunnelOrder::Unordered {
+        let bins_param = b.param(Param::Int(i64::try_from(bins).unwrap_or(10)));
+        parts.push(format!(
+            "SELECT 1, NULL, NULL, CASE WHEN hi = lo THEN 0 ELSE least((d - lo) * {bins_param} // (hi - lo), {bins_param} - 1) END AS bin, count(*), min(lo) / 1e6, min(hi) / 1e6 FROM (SELECT t{last} - t0 AS d, min(t{last} - t0) OVER () AS lo, max(t{last} - t0) OVER () AS hi FROM people WHERE depth = {n}) GROUP BY bin"
+        ));
+    }
+    parts.push(format!(
+        "SELECT 2, NULL, bucket, NULL, count(*), count(*) FILTER (WHERE depth = {n}), NULL FROM people GROUP BY bucket"
+    ));
+    let sql = format!("{}\n{}", prelude.sql, parts.join("\nUNION ALL\n"));
+    Ok(FunnelPlan::new(q, b.finish(sql), zone, range, window, buckets))
+}
+
+pub(crate) fn plan_persons(
+    q: &FunnelPersonsQuery,
+    opts: &PlanOptions,
+    dialect: Dialect,
+) -> Result<FunnelPersonsPlan, QueryError> {
+    let mut b = SqlBuilder::new(dialect);
+    let (prelude, ..) = prelude(&mut b, &q.funnel, opts)?;
+    let n = prelude.steps;
+    if q.step >= n || (q.status == PersonStatus::Dropped && q.step == 0) {
+        return Err(QueryError::invalid(format!(
+            "step must be 0..{n} (and at least 1 for dropped people)"
+        )));
+    }
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=crate::MAX_PAGE_SIZE).contains(&limit) {
+        return Err(QueryError::invalid(format!("limit must be 1..={}", crate::MAX_PAGE_SIZE)));
+    }
+    let mut conditions = vec![match q.status {
+        PersonStatus::Converted => format!("depth >= {}", q.step + 1),
+        PersonStatus::Dropped => format!("depth = {}", q.step),
+    }];
+    if let Some(value) = &q.breakdown_value {
+        conditions.push(match value {
+            serde_json::Value::Null => "bd IS NULL AND NOT is_other".to_owned(),
+            serde_json::Value::String(s) if s == crate::OTHER_GROUP => "is_other".to_owned(),
+            other => {
+                let text = match other {
+                    serde_json::Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                format!("bd = {} AND NOT is_other", b.param(Param::Text(text)))
+            }
+        });
+    }
+    if let Some(cursor) = &q.cursor {
+        let after = crate::funnel_result::decode_person_cursor(cursor)?;
+        conditions.push(format!("person > {}", b.param(Param::Text(after))));
+    }
+    let fetch = b.param(Param::Int(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
+    let sql = format!(
+        "{}\nSELECT person FROM people WHERE {} ORDER BY person LIMIT {fetch}",
+        prelude.sql,
+        conditions.join(" AND ")
+    );
+    Ok(FunnelPersonsPlan::new(b.finish(sql), limit))
+}
+
+fn prelude(
+    b: &mut SqlBuilder,
+    q: &FunnelQuery,
+    opts: &PlanOptions,
+) -> Result<(Prelude, Zone, crate::TimeRange, i64), QueryError> {
+    if q.version != 1 {
+        return Err(QueryError::invalid(format!("unsupported funnel version {}", q.version)));
+    }
+    let n = q.steps.len();
+    if !(2..=MAX_STEPS).contains(&n) {
+        return Err(QueryError::invalid(format!("a funnel needs 2 to {MAX_STEPS} steps")));
+    }
+    let window = parse_span(&q.window)
+        .map(|w| w.num_microseconds().unwrap_or(i64::MAX))
+        .ok_or_else(|| {
+            QueryError::invalid(format!(
+                "window: cannot read `{}`; use e.g. `30m`, `12h`, `14d`, `2w`",
+                q.window
+            ))
+        })?;
+    if q.order == FunnelOrder::Unordered && !q.exclusions.is_empty() {
+        return Err(QueryError::invalid("exclusions are not supported in unordered funnels"));
+    }
+    for (i, x) in q.exclusions.iter().enumerate() {
+        if x.from_step >= x.to_step.min(n - 1) {
+            return Err(QueryError::invalid(format!(
+                "exclusion {i}: from_step must be before to_step, within the {n} steps"
+            )));
+        }
+    }
+    let zone = Zone::parse(q.timezone.as_deref())?;
+    let range = q.date_range.resolve(opts.now, zone)?;
+    let person_properties =
+        reads_person_properties(
+            q.filters
+                .iter()
+                .chain(q.steps.iter().flat_map(|s| &s.filters))
+                .chain(q.exclusions.iter().flat_map(|x| &x.filters)),
+        ) || q.breakdown.as_ref().is_some_and(|bd| matches!(bd.property, PropertyRef::Person(_)));
+    let scope =
+        scope(b, opts, range, zone, &q.filters, Needs { persons: true, person_properties })?;
+    let window = b.param(Param::Int(window));
+    let mut flags = Vec::new();
+    let mut any = Vec::new();
+    for (i, step) in q.steps.iter().enumerate() {
+        let c = all_of(&matcher_conditions(b, step)?);
+        flags.push(format!("({c}) AS s{i}"));
+        any.push(format!("({c})"));
+    }
+    for (j, x) in q.exclusions.iter().enumerate() {
+        let matcher =
+            EventMatcher { event: x.event.clone(), filters: x.filters.clone(), label: None };
+        let c = all_of(&matcher_conditions(b, &matcher)?);
+        flags.push(format!("({c}) AS x{j}"));
+        any.push(format!("({c})"));
+    }
+    let breakdown = match &q.breakdown {
+        Some(bd) => {
+            let expr = property_expr(b, &bd.property);
+            b.to_text(&expr)
+        }
+        None => b.null_text(),
+    };
+    let mut columns = vec![
+        format!("{} AS person", scope.person),
+        format!("{} AS ts", b.epoch_micros("timestamp")),
+        format!("{} AS bucket", b.truncate(q.interval, &scope.local_time)),
+        format!("{breakdown} AS bd"),
+    ];
+    columns.extend(flags);
+    let mut conditions = scope.conditions.clone();
+    conditions.push("events.person_id IS NOT NULL".to_owned());
+    if q.order == FunnelOrder::Strict {
+        // Every event counts for adjacency, so nothing is pushed down; events are numbered
+        // per person in time order.
+        columns.push("insert_id".to_owned());
+    } else {
+        conditions.push(format!("({})", any.join(" OR ")));
+    }
+    let mut sql = format!(
+        "WITH scoped AS (\n  SELECT {}\n  FROM {}\n  WHERE {}\n)",
+        columns.join(", "),
+        scope.from,
+        all_of(&conditions)
+    );
+    if q.order == FunnelOrder::Strict {
+        sql.push_str(",\nnumbered AS (\n  SELECT *, row_number() OVER (PARTITION BY person ORDER BY ts, insert_id) AS seq FROM scoped\n)");
+    }
+    let chains = match q.order {
+        FunnelOrder::Ordered => ordered(b, q, &window),
+        FunnelOrder::Strict => strict(b, q, &window),
+        FunnelOrder::Unordered => unordered(q, &window),
+    };
+    sql.push_str(&chains);
+    sql.push_str(&top_groups(b, q));
+    Ok((
+        Prelude { sql, steps: n },
+        zone,
+        range,
+        parse_span(&q.window).map_or(0, |w| w.num_seconds()),
+    ))
+}
+
+/// Whether consecutive steps can match the same event, so the later must be strictly later.
+fn overlap(a: &EventMatcher, b: &EventMatcher) -> bool {
+    match (&a.event, &b.event) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    }
+}
+
+fn t_list(k: usize, prefix: &str) -> String {
+    (0..k).map(|i| format!("{prefix}t{i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `NOT EXISTS` an exclusion event strictly between the chain's step `from` and its newest
+/// step `k`, for every exclusion that spans step `k`.
+fn exclusions_at(q: &FunnelQuery, k: usize, chain: &str, newest: &str) -> String {
+    q.exclusions
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.from_step < k && k <= x.to_step)
+        .map(|(j, x)| {
+            format!(
+                " AND NOT EXISTS (SELECT 1 FROM scoped WHERE scoped.x{j} AND scoped.person = {chain}.person AND scoped.ts > {chain}.t{from} AND scoped.ts < {newest})",
+                from = x.from_step
+            )
+        })
+        .collect()
+}
+
+/// `first_steps` (per person: their first step-0 event) and `chains{k}` (one row per step-k
+/// event ending a valid chain, with its times), then `deepest`: per person their attempt.
+fn ordered(b: &SqlBuilder, q: &FunnelQuery, window: &str) -> String {
+    let mut sql =
+        String::from(",\nchain0 AS (SELECT person, ts AS t0, bucket, bd FROM scoped WHERE s0)");
+    for k in 1..q.steps.len() {
+        let op = if overlap(&q.steps[k - 1], &q.steps[k]) { ">" } else { ">=" };
+        sql.push_str(&format!(
+            ",\nchain{k} AS (\n  SELECT p.person, {prev}, e.ts AS t{k}, p.bucket, p.bd\n  FROM (SELECT person, ts FROM scoped WHERE s{k}) AS e ASOF JOIN chain{p} AS p ON e.person = p.person AND e.ts {op} p.t{p}\n  WHERE e.ts - p.t0 <= {window}{excl}\n)",
+            prev = t_list(k, "p."),
+            p = k - 1,
+            excl = exclusions_at(q, k, "p", "e.ts"),
+        ));
+    }
+    sql.push_str(&deepest(b, q.steps.len()));
+    sql
+}
+
+fn strict(b: &SqlBuilder, q: &FunnelQuery, window: &str) -> String {
+    let mut sql = String::from(
+        ",\nchain0 AS (SELECT person, ts AS t0, seq AS seq0, bucket, bd FROM numbered WHERE s0)",
+    );
+    for k in 1..q.steps.len() {
+        // Adjacent events are in time order already; same-type steps need a later time.
+        let later = if overlap(&q.steps[k - 1], &q.steps[k]) {
+            format!(" AND e.ts > p.t{}", k - 1)
+        } else {
+            String::new()
+        };
+        sql.push_str(&format!(
+            ",\nchain{k} AS (\n  SELECT p.person, {prev}, e.ts AS t{k}, e.seq AS seq{k}, p.bucket, p.bd\n  FROM numbered AS e JOIN chain{p} AS p ON e.person = p.person AND e.seq = p.seq{p} + 1\n  WHERE e.s{k} AND e.ts - p.t0 <= {window}{later}{excl}\n)",
+            prev = t_list(k, "p."),
+            p = k - 1,
+            excl = exclusions_at(q, k, "p", "e.ts"),
+        ));
+    }
+    sql.push_str(&deepest(b, q.steps.len()));
+    sql
+}
+
+/// Per person, the deepest chain; among those the earliest end, then the latest start. The
+/// chains tables hold only step-`k` candidates, so this sorts few rows; step 0 alone is an
+/// aggregate.
+fn deepest(b: &SqlBuilder, n: usize) -> String {
+    let nulls = |from: usize| -> String {
+        (from..n).map(|i| format!(", CAST(NULL AS BIGINT) AS t{i}")).collect()
+    };
+    let deeper: Vec<String> = (1..n)
+        .map(|k| {
+            format!(
+                "SELECT person, {d} AS depth, t{k} AS t_end, {ts}{nulls}, bucket, bd FROM chain{k}",
+                d = k + 1,
+                ts = t_list(k + 1, ""),
+                nulls = nulls(k + 1),
+            )
+        })
+        .collect();
+    format!(
+        ",\nbest AS (\n  SELECT * FROM (\n    SELECT *, row_number() OVER (PARTITION BY person ORDER BY depth DESC, t_end, t0 DESC) AS choice\n    FROM (\n      {deeper}\n    )\n  ) WHERE choice = 1\n),\nfirst_steps AS (\n  SELECT person, min(t0) AS t0, {first_bucket} AS bucket, {first_bd} AS bd FROM chain0 GROUP BY person\n),\ndeepest AS (\n  SELECT first_steps.person, coalesce(best.depth, 1) AS depth, {times}, CASE WHEN best.person IS NULL THEN first_steps.bucket ELSE best.bucket END AS bucket, CASE WHEN best.person IS NULL THEN first_steps.bd ELSE best.bd END AS bd\n  FROM first_steps LEFT JOIN best ON best.person = first_steps.person\n)",
+        deeper = deeper.join("\n      UNION ALL\n      "),
+        first_bucket = b.arg_min("bucket", "t0"),
+        first_bd = b.arg_min("bd", "t0"),
+        times = std::iter::once(
+            "CASE WHEN best.person IS NULL THEN first_steps.t0 ELSE best.t0 END AS t0".to_owned()
+        )
+        .chain((1..n).map(|i| format!("best.t{i}")))
+        .collect::<Vec<_>>()
+        .join(", "),
+    )
+}
+
+/// Every event matching a step is an anchor; for each step, the first matching event at or
+/// after the anchor. Depth = steps found within the window; per person the deepest, earliest
+/// anchor. No step times.
+fn unordered(q: &FunnelQuery, window: &str) -> String {
+    let n = q.steps.len();
+    let any = (0..n).map(|i| format!("s{i}")).collect::<Vec<_>>().join(" OR ");
+    let mut sql =
+        format!(",\nanchors AS (SELECT person, ts AS t0, bucket, bd FROM scoped WHERE {any})");
+    let mut previous = "anchors".to_owned();
+    for i in 0..n {
+        sql.push_str(&format!(
+            ",\nforward{i} AS (\n  SELECT a.*, f.ts AS f{i} FROM {previous} AS a ASOF LEFT JOIN (SELECT person, ts FROM scoped WHERE s{i}) AS f ON a.person = f.person AND f.ts >= a.t0\n)"
+        ));
+        previous = format!("forward{i}");
+    }
+    let found = (0..n)
+        .map(|i| format!("CASE WHEN f{i} - t0 <= {window} THEN 1 ELSE 0 END"))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    sql.push_str(&format!(
+        ",\ndeepest AS (\n  SELECT person, depth, t0, {nulls}, bucket, bd FROM (\n    SELECT *, row_number() OVER (PARTITION BY person ORDER BY depth DESC, t0) AS choice\n    FROM (SELECT person, t0, bucket, bd, {found} AS depth FROM {previous})\n  ) WHERE choice = 1\n)",
+        nulls = (1..n).map(|i| format!("CAST(NULL AS BIGINT) AS t{i}")).collect::<Vec<_>>().join(", "),
+    ));
+    sql
+}
+
+/// `people`: `deepest` plus whether the person's group is past the breakdown's limit.
+fn top_groups(b: &mut SqlBuilder, q: &FunnelQuery) -> String {
+    match &q.breakdown {
+        None => ",\npeople AS (SELECT *, FALSE AS is_other FROM deepest)".to_owned(),
+        Some(bd) => {
+            let limit = b.param(Param::Int(
+                i64::try_from(bd.limit.clamp(1, MAX_BREAKDOWN_LIMIT)).unwrap_or(25),
+            ));
+            format!(
+                ",\ntop_groups AS (SELECT bd, TRUE AS kept FROM deepest GROUP BY bd ORDER BY count(*) DESC, bd NULLS LAST LIMIT {limit}),\npeople AS (\n  SELECT deepest.person, deepest.depth, {times}, deepest.bucket, CASE WHEN top_groups.kept IS NULL THEN NULL ELSE deepest.bd END AS bd, top_groups.kept IS NULL AS is_other\n  FROM deepest LEFT JOIN top_groups ON deepest.bd IS NOT DISTINCT FROM top_groups.bd\n)",
+                times = t_list(q.steps.len(), "deepest."),
+            )
+        }
+    }
+}

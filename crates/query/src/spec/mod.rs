@@ -1,0 +1,50 @@
+//! Query specs: plain serialisable data, so alerts, dashboards and reports can store and re-run
+//! them. Documented in `docs/queries.md`; new fields must be optional (`#[serde(default)]`).
+
+mod activity;
+mod common;
+mod funnel;
+mod retention;
+mod trends;
+
+pub use activity::{ActiveUsersQuery, LifecycleQuery, StickinessQuery};
+pub use common::{
+    Breakdown, Column, Condition, DateRange, EventMatcher, Filter, FilterOp, Interval, OTHER_GROUP,
+    PropertyRef,
+};
+pub use funnel::{Exclusion, FunnelOrder, FunnelPersonsQuery, FunnelQuery, PersonStatus};
+pub use retention::{CohortType, RetentionMode, RetentionQuery};
+pub use trends::{Compare, Math, Series, TrendsQuery};
+
+use serde::{Deserialize, Serialize};
+
+/// Any query Sextant can answer. The `kind` tag selects the variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Query {
+    Trends(TrendsQuery),
+    Funnel(FunnelQuery),
+    FunnelPersons(FunnelPersonsQuery),
+    Retention(RetentionQuery),
+    ActiveUsers(ActiveUsersQuery),
+    Stickiness(StickinessQuery),
+    Lifecycle(LifecycleQuery),
+}
+
+impl Query {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Query::Trends(_) => "trends",
+            Query::Funnel(_) => "funnel",
+            Query::FunnelPersons(_) => "funnel_persons",
+            Query::Retention(_) => "retention",
+            Query::ActiveUsers(_) => "active_users",
+            Query::Stickiness(_) => "stickiness",
+            Query::Lifecycle(_) => "lifecycle",
+        }
+    }
+}
+
+pub(crate) fn version_one() -> u32 {
+    1
+}
