@@ -1,8 +1,12 @@
-//! The queries measured, each as an API spec and as the SQL a person would write by hand to
-//! get the same numbers; both timed on the same DuckDB file.
+//! The queries measured, each as an API spec and as SQL run directly on the same DuckDB file:
+//! for trends the SQL a person would write by hand to get the same numbers; for the other
+//! kinds the planner's own statements (with their parameters bound), which isolates what the
+//! server adds on top of DuckDB.
 
+use duckdb::types::Value as DuckValue;
 use serde_json::{Value, json};
 use sextant_core::ProjectId;
+use sextant_query::{Dialect, Param, PlanOptions, Query};
 use std::path::Path;
 use std::time::Instant;
 
@@ -10,16 +14,28 @@ use std::time::Instant;
 pub struct Spec {
     pub name: &'static str,
     pub api: Value,
-    pub sql: String,
+    /// Hand-written SQL (one `$1` = project), or `None` to run the planned statements.
+    pub sql: Option<String>,
     pub project: String,
+}
+
+impl Spec {
+    pub fn baseline(&self) -> &'static str {
+        if self.sql.is_some() { "hand-written SQL" } else { "planned SQL" }
+    }
 }
 
 const RANGE: &str = "timestamp >= TIMESTAMP '2026-10-23' AND timestamp < TIMESTAMP '2026-11-22'";
 
 pub fn specs(project: &ProjectId) -> Vec<Spec> {
     let range = json!({"from": "2026-10-23", "to": "2026-11-21"});
-    let spec =
-        |name, api: Value, sql: String| Spec { name, api, sql, project: project.to_string() };
+    let spec = |name, api: Value, sql: String| Spec {
+        name,
+        api,
+        sql: Some(sql),
+        project: project.to_string(),
+    };
+    let planned = |name, api: Value| Spec { name, api, sql: None, project: project.to_string() };
     vec![
         spec(
             "page views per day, 30 days",
@@ -52,8 +68,77 @@ pub fn specs(project: &ProjectId) -> Vec<Spec> {
                 "SELECT date_trunc('week', timestamp) AS week, count(*) FROM events WHERE project_id = $1 AND event = 'page_view' AND json_extract_string(properties, '$.plan') = 'pro' AND {RANGE} GROUP BY GROUPING SETS ((week), ())"
             ),
         ),
+        planned(
+            "trends: 3 series (total, p95 of value, unique users) by country, top 10 + other",
+            json!({"kind": "trends", "series": [{"event": "page_view"}, {"event": "purchase", "math": "p95", "property": "value"}, {"event": "signup", "math": "unique_users"}], "interval": "day", "date_range": range, "breakdown": {"property": "country", "limit": 10, "other": true}}),
+        ),
+        planned(
+            "funnel: 4 steps, 7-day window",
+            json!({"kind": "funnel", "steps": [{"event": "page_view"}, {"event": "signup"}, {"event": "activation"}, {"event": "purchase"}], "date_range": range, "window": "7d"}),
+        ),
+        planned(
+            "retention: weekly, 8 periods, signup then any event",
+            json!({"kind": "retention", "start": {"event": "signup"}, "period": "week", "intervals": 8, "date_range": range}),
+        ),
+        planned(
+            "active users: DAU, WAU, MAU per day",
+            json!({"kind": "active_users", "date_range": range}),
+        ),
+        planned(
+            "stickiness: active days per week",
+            json!({"kind": "stickiness", "date_range": range}),
+        ),
+        planned(
+            "lifecycle: weekly",
+            json!({"kind": "lifecycle", "interval": "week", "date_range": range}),
+        ),
+        planned(
+            "sessions: per day, lengths, bounce, routes",
+            json!({"kind": "sessions", "date_range": range}),
+        ),
+        planned(
+            "paths: 4 events after signup",
+            json!({"kind": "paths", "anchor": {"event": "signup"}, "steps": 4, "date_range": range}),
+        ),
     ]
 }
+
+/// The statements to run directly for `spec`, with their parameters.
+fn statements(spec: &Spec) -> anyhow::Result<Vec<(String, Vec<DuckValue>)>> {
+    if let Some(sql) = &spec.sql {
+        return Ok(vec![(sql.clone(), vec![DuckValue::Text(spec.project.clone())])]);
+    }
+    let query: Query = serde_json::from_value(spec.api.clone())?;
+    let opts = PlanOptions {
+        project_id: ProjectId::new(spec.project.clone()),
+        now: sextant_core::parse_timestamp(NOW).ok_or_else(|| anyhow::anyhow!("bad now"))?,
+        max_buckets: 5000,
+    };
+    let plan = sextant_query::plan(&query, &opts, Dialect::DuckDb)?;
+    Ok(plan
+        .statements()
+        .iter()
+        .map(|s| {
+            let params = s
+                .params
+                .iter()
+                .map(|p| match p {
+                    Param::Text(t) => DuckValue::Text(t.clone()),
+                    Param::Int(i) => DuckValue::BigInt(*i),
+                    Param::Float(f) => DuckValue::Double(*f),
+                    Param::Timestamp(t) => DuckValue::Timestamp(
+                        duckdb::types::TimeUnit::Microsecond,
+                        t.timestamp_micros(),
+                    ),
+                })
+                .collect();
+            (s.sql.clone(), params)
+        })
+        .collect())
+}
+
+/// "Now" for every measured query, so relative parts of specs are reproducible.
+pub const NOW: &str = "2026-11-22T00:00:00Z";
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -87,14 +172,20 @@ pub fn direct(file: &Path, specs: &[Spec], runs: usize) -> anyhow::Result<Vec<f6
     specs
         .iter()
         .map(|spec| {
-            let mut statement = conn.prepare(&spec.sql)?;
+            let statements = statements(spec)?;
+            let mut prepared = statements
+                .iter()
+                .map(|(sql, _)| conn.prepare(sql))
+                .collect::<Result<Vec<_>, _>>()?;
             let mut samples = Vec::new();
             for run in 0..runs + 2 {
                 let started = Instant::now();
-                let mut rows = statement.query([spec.project.as_str()])?;
                 let mut count = 0usize;
-                while rows.next()?.is_some() {
-                    count += 1;
+                for (statement, (_, params)) in prepared.iter_mut().zip(&statements) {
+                    let mut rows = statement.query(duckdb::params_from_iter(params.iter()))?;
+                    while rows.next()?.is_some() {
+                        count += 1;
+                    }
                 }
                 anyhow::ensure!(count > 0, "{} returned nothing", spec.name);
                 if run >= 2 {

@@ -137,7 +137,7 @@ impl FunnelPlan {
                     .map(|(i, &count)| {
                         #[allow(clippy::cast_precision_loss)]
                         let at = |i: usize| Num(lo + width * i as f64);
-                        HistogramBin { from_seconds: at(i), to_seconds: at(i + 1), count }
+                        HistogramBin { from_seconds: at(i), to_seconds: Some(at(i + 1)), count }
                     })
                     .collect()
             }

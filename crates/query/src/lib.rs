@@ -7,9 +7,11 @@ mod formula;
 mod funnel;
 mod funnel_result;
 mod list;
+mod paths;
 mod results;
 mod retention;
 mod scope;
+mod sessions;
 mod spec;
 mod sql;
 mod time;
@@ -76,6 +78,8 @@ pub enum Plan {
     FunnelPersons(funnel::FunnelPersonsPlan),
     Retention(retention::RetentionPlan),
     Activity(activity::ActivityPlan),
+    Sessions(sessions::SessionsPlan),
+    Paths(paths::PathsPlan),
 }
 
 /// The answer to any [`Query`], tagged with its kind.
@@ -89,6 +93,8 @@ pub enum QueryResult {
     ActiveUsers(ActiveUsersResult),
     Stickiness(StickinessResult),
     Lifecycle(LifecycleResult),
+    Sessions(SessionsResult),
+    Paths(PathsResult),
 }
 
 impl Plan {
@@ -101,6 +107,8 @@ impl Plan {
             Plan::FunnelPersons(p) => std::slice::from_ref(&p.statement),
             Plan::Retention(p) => std::slice::from_ref(&p.statement),
             Plan::Activity(p) => std::slice::from_ref(&p.statement),
+            Plan::Sessions(p) => std::slice::from_ref(&p.statement),
+            Plan::Paths(p) => std::slice::from_ref(&p.statement),
         }
     }
 
@@ -118,6 +126,8 @@ impl Plan {
             Plan::FunnelPersons(p) => QueryResult::FunnelPersons(p.assemble(rows)?),
             Plan::Retention(p) => QueryResult::Retention(p.assemble(rows)?),
             Plan::Activity(p) => p.assemble(rows)?,
+            Plan::Sessions(p) => QueryResult::Sessions(p.assemble(rows)?),
+            Plan::Paths(p) => QueryResult::Paths(p.assemble(rows)?),
         })
     }
 }
@@ -132,6 +142,8 @@ pub fn plan(query: &Query, opts: &PlanOptions, dialect: Dialect) -> Result<Plan,
         Query::ActiveUsers(q) => Plan::Activity(activity::plan_active_users(q, opts, dialect)?),
         Query::Stickiness(q) => Plan::Activity(activity::plan_stickiness(q, opts, dialect)?),
         Query::Lifecycle(q) => Plan::Activity(activity::plan_lifecycle(q, opts, dialect)?),
+        Query::Sessions(q) => Plan::Sessions(sessions::plan(q, opts, dialect)?),
+        Query::Paths(q) => Plan::Paths(paths::plan(q, opts, dialect)?),
     })
 }
 

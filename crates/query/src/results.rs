@@ -100,7 +100,8 @@ pub struct FunnelStep {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistogramBin {
     pub from_seconds: Num,
-    pub to_seconds: Num,
+    /// `null` for an open-ended last bin.
+    pub to_seconds: Option<Num>,
     pub count: u64,
 }
 
@@ -191,4 +192,66 @@ pub struct LifecycleResult {
     pub returning: Vec<u64>,
     pub resurrecting: Vec<u64>,
     pub dormant: Vec<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionsResult {
+    pub interval: Interval,
+    pub from: LocalTime,
+    pub to: LocalTime,
+    /// Sessions belong to the bucket of their first event.
+    pub buckets: Vec<LocalTime>,
+    pub sessions: Vec<u64>,
+    pub avg_seconds: Vec<Option<Num>>,
+    pub median_seconds: Vec<Option<Num>>,
+    /// Sessions ÷ distinct people with a session in the bucket.
+    pub sessions_per_user: Vec<Option<Num>>,
+    /// Percent of sessions with a single event.
+    pub bounce_rate: Vec<f64>,
+    /// The same measures over the whole range.
+    pub total: SessionTotals,
+    pub length_histogram: Vec<HistogramBin>,
+    /// Route (else path) of sessions' first and last events, most sessions first.
+    pub entry_routes: Vec<RouteCount>,
+    pub exit_routes: Vec<RouteCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionTotals {
+    pub sessions: u64,
+    pub avg_seconds: Option<Num>,
+    pub median_seconds: Option<Num>,
+    pub sessions_per_user: Option<Num>,
+    pub bounce_rate: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteCount {
+    pub route: Option<String>,
+    pub sessions: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathsResult {
+    pub from: LocalTime,
+    pub to: LocalTime,
+    /// Event sequences starting (or, for `previous`, ending) at the anchor, most people first.
+    pub paths: Vec<PathCount>,
+    /// Step-to-step moves over every person's path, for Sankey charts.
+    pub transitions: Vec<Transition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PathCount {
+    pub events: Vec<String>,
+    pub people: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transition {
+    /// Position of `from` in its walk, listed in time order (0 = the walk's first event).
+    pub step: usize,
+    pub from: String,
+    pub to: String,
+    pub people: u64,
 }

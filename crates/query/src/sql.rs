@@ -186,6 +186,28 @@ impl SqlBuilder {
         }
     }
 
+    /// `arg` of the row with the largest `key`, NULL `arg`s included.
+    pub(crate) fn arg_max(&self, arg: &str, key: &str) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!("arg_max_null({arg}, {key})"),
+        }
+    }
+
+    /// The list of `expr` over the group, in `order`; lists compare element by element, a
+    /// prefix first.
+    pub(crate) fn list_agg(&self, expr: &str, order: &str) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!("list({expr} ORDER BY {order})"),
+        }
+    }
+
+    /// A list as JSON text.
+    pub(crate) fn list_to_json(&self, expr: &str) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!("CAST(to_json({expr}) AS VARCHAR)"),
+        }
+    }
+
     pub(crate) fn to_text(&self, expr: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("CAST({expr} AS VARCHAR)"),

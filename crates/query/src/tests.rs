@@ -375,3 +375,17 @@ fn bad_specs_of_other_kinds_get_specific_errors() {
     let trends = json!({"kind": "trends", "series": [{"event": "a"}], "date_range": {"from": "-7d"}, "formula": "A + B"});
     assert!(err(trends).contains("series `B` does not exist"));
 }
+
+#[test]
+fn sessions_and_paths() {
+    let s = planned(json!({
+        "kind": "sessions", "date_range": {"from": "-7d"}, "timezone": "Europe/Berlin",
+        "filters": [{"property": "event", "op": "eq", "value": "page_view"}]
+    }));
+    insta::assert_snapshot!("sessions", snapshot(&s));
+    let s = planned(json!({
+        "kind": "paths", "date_range": {"from": "-7d"}, "anchor": {"event": "signup"},
+        "direction": "previous", "steps": 4
+    }));
+    insta::assert_snapshot!("paths", snapshot(&s));
+}

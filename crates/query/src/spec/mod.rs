@@ -5,6 +5,7 @@ mod activity;
 mod common;
 mod funnel;
 mod retention;
+mod sessions;
 mod trends;
 
 pub use activity::{ActiveUsersQuery, LifecycleQuery, StickinessQuery};
@@ -14,6 +15,7 @@ pub use common::{
 };
 pub use funnel::{Exclusion, FunnelOrder, FunnelPersonsQuery, FunnelQuery, PersonStatus};
 pub use retention::{CohortType, RetentionMode, RetentionQuery};
+pub use sessions::{PathDirection, PathsQuery, SessionsQuery};
 pub use trends::{Compare, Math, Series, TrendsQuery};
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,8 @@ pub enum Query {
     ActiveUsers(ActiveUsersQuery),
     Stickiness(StickinessQuery),
     Lifecycle(LifecycleQuery),
+    Sessions(SessionsQuery),
+    Paths(PathsQuery),
 }
 
 impl Query {
@@ -41,6 +45,8 @@ impl Query {
             Query::ActiveUsers(_) => "active_users",
             Query::Stickiness(_) => "stickiness",
             Query::Lifecycle(_) => "lifecycle",
+            Query::Sessions(_) => "sessions",
+            Query::Paths(_) => "paths",
         }
     }
 }

@@ -128,6 +128,8 @@ fn queries() -> Vec<Value> {
     q.extend(funnel_queries());
     q.extend(retention_queries());
     q.extend(activity_queries());
+    q.extend(sessions_queries());
+    q.extend(paths_queries());
     q
 }
 
@@ -298,6 +300,45 @@ fn activity_queries() -> Vec<Value> {
         json!({"kind": "lifecycle", "date_range": range("2026-10-10", "2026-11-18"), "activity": {"event": "page_view"}}),
         json!({"kind": "lifecycle", "interval": "week", "timezone": BERLIN, "date_range": range("2026-10-05", "2026-11-15"),
             "filters": [{"property": "country", "op": "is_set"}]}),
+    ]
+}
+
+/// Entry and exit routes: tied first (or last) events of a session with different routes are
+/// taken in `insert_id` order by the reference, as paths order events. Filtered to page views,
+/// the generated sessions have no such ties; unfiltered, about 60 of 620 end with one (a
+/// purchase and its thank-you page at the same instant) and 3 start with one.
+fn sessions_queries() -> Vec<Value> {
+    let all = range("2026-10-05", "2026-11-18");
+    let page_views = json!([{"property": "event", "op": "eq", "value": "page_view"}]);
+    vec![
+        json!({"kind": "sessions", "date_range": all}),
+        json!({"kind": "sessions", "timezone": BERLIN, "date_range": range("2026-10-20", "2026-10-30"),
+            "filters": page_views, "length_bins": [0, 60, 300, 1800, 7200], "routes": 5}),
+        json!({"kind": "sessions", "interval": "week", "date_range": range("2026-10-05", "2026-11-15"), "routes": 4,
+            "filters": [{"property": "country", "op": "neq", "value": "US"}]}),
+        json!({"kind": "sessions", "interval": "hour", "timezone": BERLIN, "date_range": range("2026-10-24", "2026-10-25"),
+            "filters": [{"property": "event", "op": "eq", "value": ["page_view", "feature_used"]}]}),
+        json!({"kind": "sessions", "interval": "month", "timezone": BERLIN, "date_range": range("2026-10-01", "2026-11-30"),
+            "filters": page_views, "length_bins": [0, 10, 100, 1000, 10000], "routes": 20}),
+    ]
+}
+
+fn paths_queries() -> Vec<Value> {
+    let all = range("2026-10-05", "2026-11-18");
+    vec![
+        json!({"kind": "paths", "date_range": all, "anchor": {"event": "signup"}, "steps": 2}),
+        json!({"kind": "paths", "date_range": all, "anchor": {"event": "signup"}}),
+        json!({"kind": "paths", "timezone": BERLIN, "date_range": range("2026-10-20", "2026-10-30"),
+            "anchor": {"event": "purchase"}, "direction": "previous", "steps": 7}),
+        json!({"kind": "paths", "date_range": range("2026-10-12", "2026-11-18"), "steps": 5, "limit": 10,
+            "filters": [{"property": "browser", "op": "neq", "value": "Safari"}],
+            "anchor": {"event": "page_view", "filters": [{"property": "path", "op": "regex", "value": "^/(P|p)ricing"}]}}),
+        json!({"kind": "paths", "date_range": all, "direction": "previous", "steps": 3, "limit": 5,
+            "anchor": {"event": "feature_used", "filters": [{"property": "properties.feature", "op": "eq", "value": "share"}]}}),
+        json!({"kind": "paths", "timezone": BERLIN, "date_range": range("2026-10-24", "2026-10-26"), "anchor": {}, "steps": 4,
+            "filters": [{"property": "event", "op": "neq", "value": "page_view"}]}),
+        json!({"kind": "paths", "date_range": all, "direction": "previous", "steps": 6, "limit": 50,
+            "anchor": {"event": "activation"}}),
     ]
 }
 

@@ -51,14 +51,14 @@ async fn loaded(subject: &Subject, project: &str) -> ProjectId {
     project
 }
 
-/// Every fixture in `tests/fixtures/{trends,funnels,retention,activity}` answers exactly as
-/// written down. A fixture brings its own `events` (in a project of its own) or uses the basic
-/// events. All mismatches are reported together.
+/// Every fixture in `tests/fixtures/{trends,funnels,retention,activity,sessions,paths}` answers
+/// exactly as written down. A fixture brings its own `events` (in a project of its own) or uses
+/// the basic events. All mismatches are reported together.
 pub async fn query_fixtures(subject: &Subject) {
     let basic = loaded(subject, "prj_fixture").await;
     let mut failures = Vec::new();
     let mut count = 0;
-    for dir in ["trends", "funnels", "retention", "activity"] {
+    for dir in ["trends", "funnels", "retention", "activity", "sessions", "paths"] {
         let mut paths: Vec<_> = std::fs::read_dir(fixtures_dir().join(dir))
             .unwrap()
             .map(|e| e.unwrap().path())

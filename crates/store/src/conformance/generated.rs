@@ -177,6 +177,11 @@ impl Builder {
         let e = self.person_event(p, "page_view", t, identified, session);
         e.host = Some("app.example".to_owned());
         e.path = Some(path.to_owned());
+        // Blog posts carry a templated route; other pages only their path (sessions' entry
+        // and exit routes fall back to it).
+        if path.starts_with("/blog/") {
+            e.route = Some("/blog/:id".to_owned());
+        }
         e.url = Some(format!("https://app.example{path}"));
         if referred {
             e.referrer = Some("https://search.example/?q=sextant".to_owned());
@@ -195,6 +200,7 @@ impl Builder {
         let tier =
             (self.rng.chance(30)).then(|| if self.rng.chance(50) { "gold" } else { "silver" });
         let e = self.person_event(p, "feature_used", t, identified, session);
+        e.route = Some(format!("/app/{feature}"));
         e.properties.insert("feature".into(), json!(feature));
         e.properties.insert("duration_ms".into(), duration);
         e.properties.insert("beta".into(), json!(beta));

@@ -358,7 +358,7 @@ fn histogram(values: &[f64], bins: usize) -> Vec<HistogramBin> {
     counts
         .into_iter()
         .enumerate()
-        .map(|(i, count)| HistogramBin { from_seconds: at(i), to_seconds: at(i + 1), count })
+        .map(|(i, count)| HistogramBin { from_seconds: at(i), to_seconds: Some(at(i + 1)), count })
         .collect()
 }
 

@@ -11,8 +11,10 @@ mod activity;
 mod filters;
 mod formula;
 mod funnel;
+mod paths;
 mod regex;
 mod retention;
+mod sessions;
 #[cfg(test)]
 mod tests;
 mod trends;
@@ -40,6 +42,8 @@ pub fn answer(query: &Query, events: &[Event], opts: &PlanOptions) -> Value {
         Query::ActiveUsers(q) => QueryResult::ActiveUsers(activity::active_users(q, &data, opts)),
         Query::Stickiness(q) => QueryResult::Stickiness(activity::stickiness(q, &data, opts)),
         Query::Lifecycle(q) => QueryResult::Lifecycle(activity::lifecycle(q, &data, opts)),
+        Query::Sessions(q) => QueryResult::Sessions(sessions::answer(q, &data, opts)),
+        Query::Paths(q) => QueryResult::Paths(paths::answer(q, &data, opts)),
     };
     serde_json::to_value(result).unwrap()
 }

@@ -28,7 +28,7 @@ fn reference_answers_the_hand_computed_fixtures() {
     let basic = events(&project, basic.lines().map(|l| serde_json::from_str(l).unwrap()));
     let mut failures = Vec::new();
     let mut checked = 0;
-    for dir in ["trends", "funnels", "retention", "activity"] {
+    for dir in ["trends", "funnels", "retention", "activity", "sessions", "paths"] {
         let Ok(entries) = std::fs::read_dir(fixtures().join(dir)) else { continue };
         let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
         paths.sort();
@@ -54,6 +54,6 @@ fn reference_answers_the_hand_computed_fixtures() {
             }
         }
     }
-    assert!(checked >= 20, "only {checked} fixtures found");
+    assert!(checked >= 35, "only {checked} fixtures found");
     assert!(failures.is_empty(), "{} fixtures differ:\n{}", failures.len(), failures.join("\n"));
 }

@@ -1,0 +1,205 @@
+//! Sessions planning: events grouped by `session_id` into sessions (first and last event,
+//! count, person, entry and exit route), then measured per bucket of the session's start.
+//! Semantics: `docs/queries.md`.
+
+use crate::filter::{all_of, reads_person_properties};
+use crate::results::{HistogramBin, Num, RouteCount, SessionTotals, SessionsResult, percent};
+use crate::scope::{Needs, scope};
+use crate::sql::{Cell, Dialect, Param, SqlBuilder, Statement};
+use crate::time::TimeRange;
+use crate::zone::Zone;
+use crate::{Interval, PlanOptions, QueryError, SessionsQuery};
+use chrono::NaiveDateTime;
+use std::collections::HashMap;
+
+const MAX_BINS: usize = 100;
+const MAX_ROUTES: usize = 1000;
+
+#[derive(Debug, Clone)]
+pub struct SessionsPlan {
+    pub statement: Statement,
+    interval: Interval,
+    zone: Zone,
+    range: TimeRange,
+    buckets: Vec<NaiveDateTime>,
+    bins: Vec<f64>,
+}
+
+pub(crate) fn plan(
+    q: &SessionsQuery,
+    opts: &PlanOptions,
+    dialect: Dialect,
+) -> Result<SessionsPlan, QueryError> {
+    if q.version != 1 {
+        return Err(QueryError::invalid(format!("unsupported sessions version {}", q.version)));
+    }
+    let ascending = q.length_bins.windows(2).all(|w| w[0] < w[1]);
+    if q.length_bins.is_empty()
+        || q.length_bins.len() > MAX_BINS
+        || !ascending
+        || q.length_bins[0] < 0.0
+    {
+        return Err(QueryError::invalid(format!(
+            "length_bins: 1 to {MAX_BINS} ascending lower bounds in seconds, from 0 or more"
+        )));
+    }
+    if !(1..=MAX_ROUTES).contains(&q.routes) {
+        return Err(QueryError::invalid(format!("routes must be 1..={MAX_ROUTES}")));
+    }
+    let zone = Zone::parse(q.timezone.as_deref())?;
+    let range = q.date_range.resolve(opts.now, zone)?;
+    let buckets = q.interval.buckets(range, zone, opts.max_buckets)?;
+    let mut b = SqlBuilder::new(dialect);
+    let needs = Needs { persons: true, person_properties: reads_person_properties(&q.filters) };
+    let scope = scope(&mut b, opts, range, zone, &q.filters, needs)?;
+    let mut conditions = scope.conditions.clone();
+    conditions.push("session_id IS NOT NULL".to_owned());
+    let arms: String = q
+        .length_bins
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, bound)| format!(" WHEN seconds >= {} THEN {i}", b.param(Param::Float(*bound))))
+        .collect();
+    let routes = b.param(Param::Int(i64::try_from(q.routes).unwrap_or(10)));
+    let route_rows = |column: &str, kind: u8| {
+        format!(
+            "SELECT * FROM (SELECT {kind}, 0, NULL, count(*), NULL, NULL, NULL, NULL, {column} FROM measured GROUP BY {column} ORDER BY count(*) DESC, {column} NULLS LAST LIMIT {routes})"
+        )
+    };
+    // Rows (kind, is_total, bucket, sessions, avg, median, people, bounces, route):
+    // 0 per bucket and total; 1 histogram bin (index in `people`); 2 entry and 3 exit routes.
+    let sql = format!(
+        "WITH scoped AS (\n  SELECT {person} AS person, session_id, {ts} AS ts, insert_id, {local} AS local, coalesce(route, path) AS route\n  FROM {source}\n  WHERE {conditions}\n),\nsessions AS (\n  SELECT min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events, {first_local} AS first_local, {first_person} AS person, {entry} AS entry, {exit} AS exit\n  FROM scoped GROUP BY session_id\n),\nmeasured AS (\n  SELECT {bucket} AS bucket, (last_ts - first_ts) / 1e6 AS seconds, events, person, entry, exit FROM sessions\n)\nSELECT 0, GROUPING(bucket), bucket, count(*), avg(seconds), {median}, count(DISTINCT person), count(*) FILTER (WHERE events = 1), NULL FROM measured GROUP BY GROUPING SETS ((bucket), ())\nUNION ALL\nSELECT 1, 0, NULL, count(*), NULL, NULL, bin, NULL, NULL FROM (SELECT CASE{arms} END AS bin FROM measured) WHERE bin IS NOT NULL GROUP BY bin\nUNION ALL\n{entries}\nUNION ALL\n{exits}",
+        person = scope.person,
+        ts = b.epoch_micros("timestamp"),
+        local = scope.local_time,
+        source = scope.from,
+        conditions = all_of(&conditions),
+        first_local = b.arg_min("local", "(ts, insert_id)"),
+        first_person = b.arg_min("person", "(ts, insert_id)"),
+        entry = b.arg_min("route", "(ts, insert_id)"),
+        exit = b.arg_max("route", "(ts, insert_id)"),
+        bucket = b.truncate(q.interval, "first_local"),
+        median = b.quantile("seconds", 0.5),
+        entries = route_rows("entry", 2),
+        exits = route_rows("exit", 3),
+    );
+    Ok(SessionsPlan {
+        statement: b.finish(sql),
+        interval: q.interval,
+        zone,
+        range,
+        buckets,
+        bins: q.length_bins.clone(),
+    })
+}
+
+fn count(cell: &Cell) -> u64 {
+    cell.as_i64().and_then(|v| u64::try_from(v).ok()).unwrap_or(0)
+}
+
+/// Per bucket (or the total): sessions, avg, median, people, bounces.
+#[derive(Debug, Clone, Copy, Default)]
+struct Measures {
+    sessions: u64,
+    avg: Option<f64>,
+    median: Option<f64>,
+    people: u64,
+    bounces: u64,
+}
+
+impl Measures {
+    fn per_user(&self) -> Option<Num> {
+        #[allow(clippy::cast_precision_loss)]
+        (self.people > 0).then(|| Num(self.sessions as f64 / self.people as f64))
+    }
+}
+
+impl SessionsPlan {
+    pub fn assemble(&self, rows: Vec<Vec<Cell>>) -> Result<SessionsResult, QueryError> {
+        let index: HashMap<i64, usize> = self
+            .buckets
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.and_utc().timestamp_micros(), i))
+            .collect();
+        let mut per_bucket = vec![Measures::default(); self.buckets.len()];
+        let mut total = Measures::default();
+        let mut bins = vec![0u64; self.bins.len()];
+        let (mut entry_routes, mut exit_routes) = (Vec::new(), Vec::new());
+        for row in rows {
+            let [kind, is_total, bucket, sessions, avg, median, people, bounces, route]: [Cell; 9] =
+                row.try_into()
+                    .map_err(|_| QueryError::internal("sessions row has the wrong width"))?;
+            let measures = Measures {
+                sessions: count(&sessions),
+                avg: avg.as_f64(),
+                median: median.as_f64(),
+                people: count(&people),
+                bounces: count(&bounces),
+            };
+            match kind.as_i64() {
+                Some(0) if is_total.as_i64() == Some(1) => total = measures,
+                Some(0) => {
+                    if let Some(&i) = bucket.as_i64().and_then(|m| index.get(&m)) {
+                        per_bucket[i] = measures;
+                    }
+                }
+                Some(1) => {
+                    if let Some(bin) =
+                        usize::try_from(measures.people).ok().and_then(|i| bins.get_mut(i))
+                    {
+                        *bin = measures.sessions;
+                    }
+                }
+                Some(2) => entry_routes
+                    .push(RouteCount { route: route.into_text(), sessions: measures.sessions }),
+                Some(3) => exit_routes
+                    .push(RouteCount { route: route.into_text(), sessions: measures.sessions }),
+                _ => return Err(QueryError::internal("unknown sessions row kind")),
+            }
+        }
+        for routes in [&mut entry_routes, &mut exit_routes] {
+            routes.sort_by(|a, b| {
+                b.sessions
+                    .cmp(&a.sessions)
+                    .then(a.route.is_none().cmp(&b.route.is_none()))
+                    .then_with(|| a.route.cmp(&b.route))
+            });
+        }
+        let length_histogram = self
+            .bins
+            .iter()
+            .zip(&bins)
+            .enumerate()
+            .map(|(i, (&from, &count))| HistogramBin {
+                from_seconds: Num(from),
+                // The last bin is open-ended.
+                to_seconds: self.bins.get(i + 1).copied().map(Num),
+                count,
+            })
+            .collect();
+        Ok(SessionsResult {
+            interval: self.interval,
+            from: self.zone.local_time(self.range.from),
+            to: self.zone.local_time(self.range.to),
+            buckets: self.buckets.iter().map(|b| self.zone.label(*b)).collect(),
+            sessions: per_bucket.iter().map(|m| m.sessions).collect(),
+            avg_seconds: per_bucket.iter().map(|m| m.avg.map(Num)).collect(),
+            median_seconds: per_bucket.iter().map(|m| m.median.map(Num)).collect(),
+            sessions_per_user: per_bucket.iter().map(Measures::per_user).collect(),
+            bounce_rate: per_bucket.iter().map(|m| percent(m.bounces, m.sessions)).collect(),
+            total: SessionTotals {
+                sessions: total.sessions,
+                avg_seconds: total.avg.map(Num),
+                median_seconds: total.median.map(Num),
+                sessions_per_user: total.per_user(),
+                bounce_rate: percent(total.bounces, total.sessions),
+            },
+            length_histogram,
+            entry_routes,
+            exit_routes,
+        })
+    }
+}
