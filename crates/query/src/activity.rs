@@ -4,7 +4,7 @@
 
 use crate::filter::{all_of, matcher_conditions, reads_person_properties};
 use crate::results::{ActiveUsersResult, LifecycleResult, StickinessPeriod, StickinessResult};
-use crate::scope::{Needs, scope};
+use crate::scope::{Needs, late_links, scope};
 use crate::sql::{Cell, Dialect, SqlBuilder, Statement};
 use crate::time::TimeRange;
 use crate::zone::Zone;
@@ -34,7 +34,7 @@ enum Kind {
     Lifecycle(Interval),
 }
 
-/// The activity events of one query, as `scoped(person, local)` over `read`.
+/// The activity events of one query.
 struct Activity<'a> {
     version: u32,
     date_range: &'a DateRange,
@@ -52,28 +52,45 @@ impl Activity<'_> {
         Ok((zone, self.date_range.resolve(opts.now, zone)?))
     }
 
-    /// `WITH scoped AS (SELECT person, local ...)` over events in `read`.
+    /// `WITH scoped AS (...)`: the distinct (person, unit start...) of activity events in
+    /// `read`, one column per `(name, unit)`. Events are reduced to distinct raw ids first and
+    /// resolved to people after, unless person properties must be read per event.
     fn scoped(
         &self,
         b: &mut SqlBuilder,
         opts: &PlanOptions,
         zone: Zone,
         read: TimeRange,
+        units: &[(&str, Interval)],
     ) -> Result<String, QueryError> {
         let person_properties =
             reads_person_properties(self.filters.iter().chain(&self.activity.filters));
-        let scope =
-            scope(b, opts, read, zone, self.filters, Needs { persons: true, person_properties })?;
+        let needs = Needs { persons: person_properties, person_properties };
+        let scope = scope(b, opts, read, zone, self.filters, needs)?;
         let mut conditions = scope.conditions.clone();
         conditions.extend(matcher_conditions(b, self.activity)?);
         conditions.push("events.person_id IS NOT NULL".to_owned());
-        Ok(format!(
-            "WITH scoped AS (\n  SELECT {} AS person, {} AS local\n  FROM {}\n  WHERE {}\n)",
-            scope.person,
-            scope.local_time,
-            scope.from,
-            all_of(&conditions)
-        ))
+        let names: Vec<&str> = units.iter().map(|(name, _)| *name).collect();
+        let starts: Vec<String> = units
+            .iter()
+            .map(|(name, unit)| format!("{} AS {name}", b.truncate(*unit, &scope.local_time)))
+            .collect();
+        let (names, starts) = (names.join(", "), starts.join(", "));
+        Ok(if person_properties {
+            format!(
+                "WITH scoped AS (\n  SELECT DISTINCT {} AS person, {starts}\n  FROM {}\n  WHERE {}\n)",
+                scope.person,
+                scope.from,
+                all_of(&conditions)
+            )
+        } else {
+            format!(
+                "WITH reduced AS (\n  SELECT DISTINCT person_id, user_id IS NULL AS anon, {starts}\n  FROM {}\n  WHERE {}\n),\nscoped AS (\n  SELECT DISTINCT coalesce(links.linked_user, reduced.person_id) AS person, {names}\n  FROM {}\n)",
+                scope.from,
+                all_of(&conditions),
+                late_links(&scope, "reduced"),
+            )
+        })
     }
 }
 
@@ -94,9 +111,13 @@ pub(crate) fn plan_active_users(
     let first = buckets.first().copied().unwrap_or_default();
     let read_from = Interval::Day.add(first, -29).map_or(range.from, |d| zone.instant(d));
     let mut b = SqlBuilder::new(dialect);
-    let scoped =
-        activity.scoped(&mut b, opts, zone, TimeRange { from: read_from, to: range.to })?;
-    let day = b.truncate(Interval::Day, "local");
+    let scoped = activity.scoped(
+        &mut b,
+        opts,
+        zone,
+        TimeRange { from: read_from, to: range.to },
+        &[("day", Interval::Day)],
+    )?;
     // Each (person, active day d) covers the days [d, min(next active day, d + window)) of a
     // window; the pieces of one person never overlap, so counts are running sums of +1 / -1
     // at their edges.
@@ -111,7 +132,7 @@ pub(crate) fn plan_active_users(
         })
         .collect();
     let sql = format!(
-        "{scoped},\ndays AS (SELECT DISTINCT person, {day} AS day FROM scoped),\nspans AS (SELECT day, lead(day) OVER (PARTITION BY person ORDER BY day) AS next_day FROM days)\nSELECT w, edge, sum(delta) FROM (\n  {}\n) GROUP BY w, edge",
+        "{scoped},\nspans AS (SELECT day, lead(day) OVER (PARTITION BY person ORDER BY day) AS next_day FROM scoped)\nSELECT w, edge, sum(delta) FROM (\n  {}\n) GROUP BY w, edge",
         edges.join("\n  UNION ALL\n  ")
     );
     Ok(ActivityPlan { statement: b.finish(sql), kind: Kind::ActiveUsers, zone, range, buckets })
@@ -135,11 +156,15 @@ pub(crate) fn plan_stickiness(
     let (zone, range) = activity.resolve(opts)?;
     let buckets = q.period.buckets(range, zone, opts.max_buckets)?;
     let mut b = SqlBuilder::new(dialect);
-    let scoped = activity.scoped(&mut b, opts, zone, range)?;
+    let scoped = activity.scoped(
+        &mut b,
+        opts,
+        zone,
+        range,
+        &[("period", q.period), ("day", Interval::Day)],
+    )?;
     let sql = format!(
-        "{scoped},\ndays AS (SELECT DISTINCT person, {period} AS period, {day} AS day FROM scoped)\nSELECT period, active_days, count(*) FROM (SELECT person, period, count(*) AS active_days FROM days GROUP BY person, period) GROUP BY period, active_days",
-        period = b.truncate(q.period, "local"),
-        day = b.truncate(Interval::Day, "local"),
+        "{scoped}\nSELECT period, active_days, count(*) FROM (SELECT person, period, count(*) AS active_days FROM scoped GROUP BY person, period) GROUP BY period, active_days",
     );
     Ok(ActivityPlan {
         statement: b.finish(sql),
@@ -174,12 +199,12 @@ pub(crate) fn plan_lifecycle(
         opts,
         zone,
         TimeRange { from: DateTime::<Utc>::UNIX_EPOCH, to: range.to },
+        &[("bucket", q.interval)],
     )?;
     let literal = |t: NaiveDateTime| format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S"));
     let (first_lit, last_lit) = (literal(first), literal(last));
     let sql = format!(
-        "{scoped},\nactive AS (SELECT DISTINCT person, {bucket} AS bucket FROM scoped),\nfirst_seen AS (SELECT person, min(bucket) AS first_bucket FROM active GROUP BY person),\nflagged AS (\n  SELECT now.bucket, first_seen.first_bucket, before.person IS NOT NULL AS was_active\n  FROM active AS now JOIN first_seen ON first_seen.person = now.person\n  LEFT JOIN active AS before ON before.person = now.person AND before.bucket = {previous}\n  WHERE now.bucket >= {first_lit}\n)\nSELECT 0, bucket, count(*) FILTER (WHERE first_bucket = bucket), count(*) FILTER (WHERE first_bucket < bucket AND was_active), count(*) FILTER (WHERE first_bucket < bucket AND NOT was_active) FROM flagged GROUP BY bucket\nUNION ALL\nSELECT 1, {next_of_before}, count(*), NULL, NULL FROM active AS before LEFT JOIN active AS now ON now.person = before.person AND now.bucket = {next_of_before}\nWHERE now.person IS NULL AND {next_of_before} >= {first_lit} AND {next_of_before} <= {last_lit} GROUP BY 2",
-        bucket = b.truncate(q.interval, "local"),
+        "{scoped},\nactive AS (SELECT person, bucket FROM scoped),\nfirst_seen AS (SELECT person, min(bucket) AS first_bucket FROM active GROUP BY person),\nflagged AS (\n  SELECT now.bucket, first_seen.first_bucket, before.person IS NOT NULL AS was_active\n  FROM active AS now JOIN first_seen ON first_seen.person = now.person\n  LEFT JOIN active AS before ON before.person = now.person AND before.bucket = {previous}\n  WHERE now.bucket >= {first_lit}\n)\nSELECT 0, bucket, count(*) FILTER (WHERE first_bucket = bucket), count(*) FILTER (WHERE first_bucket < bucket AND was_active), count(*) FILTER (WHERE first_bucket < bucket AND NOT was_active) FROM flagged GROUP BY bucket\nUNION ALL\nSELECT 1, {next_of_before}, count(*), NULL, NULL FROM active AS before LEFT JOIN active AS now ON now.person = before.person AND now.bucket = {next_of_before}\nWHERE now.person IS NULL AND {next_of_before} >= {first_lit} AND {next_of_before} <= {last_lit} GROUP BY 2",
         previous = b.shift("now.bucket", q.interval, -1),
         next_of_before = b.shift("before.bucket", q.interval, 1),
     );

@@ -185,6 +185,9 @@ fn prelude(
     };
     let mut columns = vec![
         format!("{} AS person", scope.person),
+        // Joins and sorts key on (hash, id): comparisons settle on the integer, and the id
+        // keeps them exact.
+        format!("{} AS ph", b.hash(scope.person)),
         format!("{} AS ts", b.epoch_micros("timestamp")),
         format!("{} AS bucket", b.truncate(q.interval, &scope.local_time)),
         format!("{breakdown} AS bd"),
@@ -206,7 +209,7 @@ fn prelude(
         all_of(&conditions)
     );
     if q.order == FunnelOrder::Strict {
-        sql.push_str(",\nnumbered AS (\n  SELECT *, row_number() OVER (PARTITION BY person ORDER BY ts, insert_id) AS seq FROM scoped\n)");
+        sql.push_str(",\nnumbered AS (\n  SELECT *, row_number() OVER (PARTITION BY ph, person ORDER BY ts, insert_id) AS seq FROM scoped\n)");
     }
     let chains = match q.order {
         FunnelOrder::Ordered => ordered(b, q, &window),
@@ -244,7 +247,7 @@ fn exclusions_at(q: &FunnelQuery, k: usize, chain: &str, newest: &str) -> String
         .filter(|(_, x)| x.from_step < k && k <= x.to_step)
         .map(|(j, x)| {
             format!(
-                " AND NOT EXISTS (SELECT 1 FROM scoped WHERE scoped.x{j} AND scoped.person = {chain}.person AND scoped.ts > {chain}.t{from} AND scoped.ts < {newest})",
+                " AND NOT EXISTS (SELECT 1 FROM scoped WHERE scoped.x{j} AND scoped.ph = {chain}.ph AND scoped.person = {chain}.person AND scoped.ts > {chain}.t{from} AND scoped.ts < {newest})",
                 from = x.from_step
             )
         })
@@ -255,11 +258,14 @@ fn exclusions_at(q: &FunnelQuery, k: usize, chain: &str, newest: &str) -> String
 /// event ending a valid chain, with its times), then `deepest`: per person their attempt.
 fn ordered(b: &SqlBuilder, q: &FunnelQuery, window: &str) -> String {
     let mut sql =
-        String::from(",\nchain0 AS (SELECT person, ts AS t0, bucket, bd FROM scoped WHERE s0)");
+        // Only people who reach step 1 need their step-0 events sorted for the as-of join.
+        String::from(
+            ",\nchain0 AS (SELECT ph, person, ts AS t0, bucket, bd FROM scoped WHERE s0 AND ph IN (SELECT ph FROM scoped WHERE s1))",
+        );
     for k in 1..q.steps.len() {
         let op = if overlap(&q.steps[k - 1], &q.steps[k]) { ">" } else { ">=" };
         sql.push_str(&format!(
-            ",\nchain{k} AS (\n  SELECT p.person, {prev}, e.ts AS t{k}, p.bucket, p.bd\n  FROM (SELECT person, ts FROM scoped WHERE s{k}) AS e ASOF JOIN chain{p} AS p ON e.person = p.person AND e.ts {op} p.t{p}\n  WHERE e.ts - p.t0 <= {window}{excl}\n)",
+            ",\nchain{k} AS (\n  SELECT p.ph, p.person, {prev}, e.ts AS t{k}, p.bucket, p.bd\n  FROM (SELECT ph, person, ts FROM scoped WHERE s{k}) AS e ASOF JOIN chain{p} AS p ON e.ph = p.ph AND e.person = p.person AND e.ts {op} p.t{p}\n  WHERE e.ts - p.t0 <= {window}{excl}\n)",
             prev = t_list(k, "p."),
             p = k - 1,
             excl = exclusions_at(q, k, "p", "e.ts"),
@@ -271,7 +277,7 @@ fn ordered(b: &SqlBuilder, q: &FunnelQuery, window: &str) -> String {
 
 fn strict(b: &SqlBuilder, q: &FunnelQuery, window: &str) -> String {
     let mut sql = String::from(
-        ",\nchain0 AS (SELECT person, ts AS t0, seq AS seq0, bucket, bd FROM numbered WHERE s0)",
+        ",\nchain0 AS (SELECT ph, person, ts AS t0, seq AS seq0, bucket, bd FROM numbered WHERE s0)",
     );
     for k in 1..q.steps.len() {
         // Adjacent events are in time order already; same-type steps need a later time.
@@ -281,7 +287,7 @@ fn strict(b: &SqlBuilder, q: &FunnelQuery, window: &str) -> String {
             String::new()
         };
         sql.push_str(&format!(
-            ",\nchain{k} AS (\n  SELECT p.person, {prev}, e.ts AS t{k}, e.seq AS seq{k}, p.bucket, p.bd\n  FROM numbered AS e JOIN chain{p} AS p ON e.person = p.person AND e.seq = p.seq{p} + 1\n  WHERE e.s{k} AND e.ts - p.t0 <= {window}{later}{excl}\n)",
+            ",\nchain{k} AS (\n  SELECT p.ph, p.person, {prev}, e.ts AS t{k}, e.seq AS seq{k}, p.bucket, p.bd\n  FROM numbered AS e JOIN chain{p} AS p ON e.ph = p.ph AND e.person = p.person AND e.seq = p.seq{p} + 1\n  WHERE e.s{k} AND e.ts - p.t0 <= {window}{later}{excl}\n)",
             prev = t_list(k, "p."),
             p = k - 1,
             excl = exclusions_at(q, k, "p", "e.ts"),
@@ -309,10 +315,10 @@ fn deepest(b: &SqlBuilder, n: usize) -> String {
         })
         .collect();
     format!(
-        ",\nbest AS (\n  SELECT * FROM (\n    SELECT *, row_number() OVER (PARTITION BY person ORDER BY depth DESC, t_end, t0 DESC) AS choice\n    FROM (\n      {deeper}\n    )\n  ) WHERE choice = 1\n),\nfirst_steps AS (\n  SELECT person, min(t0) AS t0, {first_bucket} AS bucket, {first_bd} AS bd FROM chain0 GROUP BY person\n),\ndeepest AS (\n  SELECT first_steps.person, coalesce(best.depth, 1) AS depth, {times}, CASE WHEN best.person IS NULL THEN first_steps.bucket ELSE best.bucket END AS bucket, CASE WHEN best.person IS NULL THEN first_steps.bd ELSE best.bd END AS bd\n  FROM first_steps LEFT JOIN best ON best.person = first_steps.person\n)",
+        ",\nbest AS (\n  SELECT * FROM (\n    SELECT *, row_number() OVER (PARTITION BY person ORDER BY depth DESC, t_end, t0 DESC) AS choice\n    FROM (\n      {deeper}\n    )\n  ) WHERE choice = 1\n),\nfirst_steps AS (\n  SELECT person, min(ts) AS t0, {first_bucket} AS bucket, {first_bd} AS bd FROM scoped WHERE s0 GROUP BY person\n),\ndeepest AS (\n  SELECT first_steps.person, coalesce(best.depth, 1) AS depth, {times}, CASE WHEN best.person IS NULL THEN first_steps.bucket ELSE best.bucket END AS bucket, CASE WHEN best.person IS NULL THEN first_steps.bd ELSE best.bd END AS bd\n  FROM first_steps LEFT JOIN best ON best.person = first_steps.person\n)",
         deeper = deeper.join("\n      UNION ALL\n      "),
-        first_bucket = b.arg_min("bucket", "t0"),
-        first_bd = b.arg_min("bd", "t0"),
+        first_bucket = b.arg_min("bucket", "ts"),
+        first_bd = b.arg_min("bd", "ts"),
         times = std::iter::once(
             "CASE WHEN best.person IS NULL THEN first_steps.t0 ELSE best.t0 END AS t0".to_owned()
         )
@@ -329,11 +335,11 @@ fn unordered(q: &FunnelQuery, window: &str) -> String {
     let n = q.steps.len();
     let any = (0..n).map(|i| format!("s{i}")).collect::<Vec<_>>().join(" OR ");
     let mut sql =
-        format!(",\nanchors AS (SELECT person, ts AS t0, bucket, bd FROM scoped WHERE {any})");
+        format!(",\nanchors AS (SELECT ph, person, ts AS t0, bucket, bd FROM scoped WHERE {any})");
     let mut previous = "anchors".to_owned();
     for i in 0..n {
         sql.push_str(&format!(
-            ",\nforward{i} AS (\n  SELECT a.*, f.ts AS f{i} FROM {previous} AS a ASOF LEFT JOIN (SELECT person, ts FROM scoped WHERE s{i}) AS f ON a.person = f.person AND f.ts >= a.t0\n)"
+            ",\nforward{i} AS (\n  SELECT a.*, f.ts AS f{i} FROM {previous} AS a ASOF LEFT JOIN (SELECT ph, person, ts FROM scoped WHERE s{i}) AS f ON a.ph = f.ph AND a.person = f.person AND f.ts >= a.t0\n)"
         ));
         previous = format!("forward{i}");
     }

@@ -208,6 +208,13 @@ impl SqlBuilder {
         }
     }
 
+    /// A 64-bit hash of a text expression, to key joins and sorts on an integer.
+    pub(crate) fn hash(&self, expr: &str) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!("hash({expr})"),
+        }
+    }
+
     pub(crate) fn to_text(&self, expr: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("CAST({expr} AS VARCHAR)"),
