@@ -40,6 +40,9 @@ struct Args {
     /// Measure queries only (no ingest scenarios).
     #[arg(long)]
     queries_only: bool,
+    /// Measure only the queries whose name contains this text.
+    #[arg(long)]
+    only: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -136,7 +139,10 @@ async fn run(args: &Args) -> anyhow::Result<String> {
     };
 
     // `--events 0` measures ingestion only.
-    let specs = if args.events > 0 { queries::specs(&project.id) } else { Vec::new() };
+    let mut specs = if args.events > 0 { queries::specs(&project.id) } else { Vec::new() };
+    if let Some(only) = &args.only {
+        specs.retain(|s| s.name.contains(only.as_str()));
+    }
     let mut http_medians = Vec::new();
     for spec in &specs {
         http_medians.push(queries::over_http(&url, &secret.secret, spec, args.runs).await?);

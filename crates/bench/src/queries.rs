@@ -69,6 +69,10 @@ pub fn specs(project: &ProjectId) -> Vec<Spec> {
             ),
         ),
         planned(
+            "trends: purchases and revenue per day (from the hourly rollup)",
+            json!({"kind": "trends", "series": [{"event": "purchase"}, {"event": "purchase", "math": "sum", "property": "value"}, {"event": "page_view"}], "interval": "day", "date_range": range}),
+        ),
+        planned(
             "trends: 3 series (total, p95 of value, unique users) by country, top 10 + other",
             json!({"kind": "trends", "series": [{"event": "page_view"}, {"event": "purchase", "math": "p95", "property": "value"}, {"event": "signup", "math": "unique_users"}], "interval": "day", "date_range": range, "breakdown": {"property": "country", "limit": 10, "other": true}}),
         ),
@@ -113,6 +117,7 @@ fn statements(spec: &Spec) -> anyhow::Result<Vec<(String, Vec<DuckValue>)>> {
         project_id: ProjectId::new(spec.project.clone()),
         now: sextant_core::parse_timestamp(NOW).ok_or_else(|| anyhow::anyhow!("bad now"))?,
         max_buckets: 5000,
+        rollups: true,
     };
     let plan = sextant_query::plan(&query, &opts, Dialect::DuckDb)?;
     Ok(plan

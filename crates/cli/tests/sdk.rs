@@ -17,7 +17,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{Sextant, all_events};
+use support::{Sextant, all_events, sdk_dir};
 
 /// The key every `bad_key` run sends (for Plausible: the site domain, which is not configured).
 const BAD_KEY: &str = "sx_wk_bogus";
@@ -76,14 +76,6 @@ impl Mode {
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn sdk_dir() -> PathBuf {
-    match std::env::var_os("SEXTANT_SDK_DIR") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(std::env::var_os("HOME").expect("HOME is not set"))
-            .join(".cache/sextant/sdk"),
-    }
 }
 
 fn chromium() -> PathBuf {

@@ -6,6 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use base64::Engine;
 use sextant_core::{ErrorKind, ProjectId};
 use sextant_store::{ApiKey, KeyKind};
 use std::collections::HashMap;
@@ -74,6 +75,17 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
         .or_else(|| text.strip_prefix("bearer "))
         .ok_or_else(|| unauthenticated("use `Authorization: Bearer <key>`"))?;
     Ok(Some(token.trim()))
+}
+
+/// The user name and password of `Authorization: Basic base64(user:password)`, if the header
+/// is there and readable (the password is empty when there is no `:`).
+pub(crate) fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':').unwrap_or((text.as_str(), ""));
+    Some((user.to_owned(), password.to_owned()))
 }
 
 pub(crate) async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {

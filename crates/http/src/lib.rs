@@ -29,6 +29,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::query::router())
         .merge(routes::admin::router())
         .merge(routes::wire::router())
+        .merge(routes::amplitude::router())
         .fallback(routes::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::count_responses))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

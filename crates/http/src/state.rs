@@ -1,6 +1,7 @@
 //! What every handler can reach.
 
 use crate::auth::KeyCache;
+use crate::routes::amplitude::Running;
 use crate::routes::wire::domains::DomainMap;
 use sextant_ingest::Ingestor;
 use sextant_store::{EventStore, MetaStore};
@@ -26,6 +27,8 @@ pub struct AppState {
     pub(crate) limits: HttpLimits,
     pub(crate) keys: Arc<KeyCache>,
     pub(crate) domains: Arc<DomainMap>,
+    /// Amplitude Dashboard API requests running, per project.
+    pub(crate) amplitude_running: Arc<Running>,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             limits,
             keys: Arc::default(),
             domains: Arc::default(),
+            amplitude_running: Arc::default(),
         }
     }
 }

@@ -10,6 +10,7 @@ mod list;
 mod paths;
 mod results;
 mod retention;
+mod rollup;
 mod scope;
 mod sessions;
 mod spec;
@@ -42,6 +43,15 @@ pub struct PlanOptions {
     /// "Now", for relative date ranges; fixed by the caller so plans are reproducible.
     pub now: DateTime<Utc>,
     pub max_buckets: usize,
+    /// Answer from pre-aggregated rollups where a query allows it (the results are the
+    /// same); off only to compare both paths.
+    pub rollups: bool,
+}
+
+impl PlanOptions {
+    pub fn new(project_id: ProjectId, now: DateTime<Utc>, max_buckets: usize) -> Self {
+        Self { project_id, now, max_buckets, rollups: true }
+    }
 }
 
 /// Why a query could not be planned or assembled.

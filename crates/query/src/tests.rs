@@ -8,6 +8,7 @@ fn opts() -> PlanOptions {
         project_id: ProjectId::new("prj_test"),
         now: sextant_core::parse_timestamp("2026-11-22T12:00:00Z").unwrap(),
         max_buckets: 5000,
+        rollups: true,
     }
 }
 
@@ -388,4 +389,31 @@ fn sessions_and_paths() {
         "direction": "previous", "steps": 4
     }));
     insta::assert_snapshot!("paths", snapshot(&s));
+}
+
+#[test]
+fn trends_read_the_hourly_rollup_only_when_it_holds_the_answer() {
+    let sql = |extra: serde_json::Value| {
+        let mut q = json!({"kind": "trends", "series": [{"event": "purchase", "math": "sum", "property": "value"}, {}],
+            "date_range": {"from": "2026-11-01T10:30:00Z", "to": "2026-11-20T00:00:00Z"}});
+        q.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        planned(q).sql
+    };
+    let rolled = sql(json!({}));
+    assert!(rolled.contains("FROM rollup_hourly"), "{rolled}");
+    assert!(
+        rolled.contains("timestamp >= $2 AND timestamp < $4"),
+        "the partial first hour comes from events: {rolled}"
+    );
+    insta::assert_snapshot!("trends_from_rollup", rolled);
+    for (why, extra) in [
+        ("a filter", json!({"filters": [{"property": "country", "op": "eq", "value": "DE"}]})),
+        ("minute buckets", json!({"interval": "minute", "date_range": {"from": "-1d"}})),
+        ("a half-hour zone", json!({"timezone": "Asia/Kolkata"})),
+        ("a breakdown", json!({"breakdown": {"property": "event"}})),
+        ("unique users", json!({"series": [{"math": "unique_users"}]})),
+        ("a JSON property", json!({"series": [{"math": "sum", "property": "properties.amount"}]})),
+    ] {
+        assert!(!sql(extra).contains("rollup_hourly"), "{why} needs the events");
+    }
 }

@@ -7,6 +7,7 @@ use crate::filter::{
     all_of, is_numeric, matcher_conditions, property_expr, reads_person_properties,
 };
 use crate::formula::Formula;
+use crate::rollup;
 use crate::scope::{Needs, scope};
 use crate::sql::{Dialect, Param, SqlBuilder, Statement};
 use crate::time::TimeRange;
@@ -97,6 +98,14 @@ fn statement(
     zone: Zone,
 ) -> Result<(Statement, Layout), QueryError> {
     let buckets: Vec<NaiveDateTime> = q.interval.buckets(range, zone, opts.max_buckets)?;
+    if opts.rollups
+        && let Some(hours) = rollup::whole_hours(q, range, zone)
+    {
+        return Ok((
+            from_rollup(q, opts, dialect, range, zone, hours),
+            Layout::new(buckets, range),
+        ));
+    }
     let mut builder = SqlBuilder::new(dialect);
     let b = &mut builder;
     let breakdown_properties: Vec<_> =
@@ -237,6 +246,33 @@ fn statement(
         }
     };
     Ok((builder.finish(sql), Layout::new(buckets, range)))
+}
+
+/// The statement over the hourly rollup (and the events of partial edge hours).
+fn from_rollup(
+    q: &TrendsQuery,
+    opts: &PlanOptions,
+    dialect: Dialect,
+    range: TimeRange,
+    zone: Zone,
+    hours: TimeRange,
+) -> Statement {
+    let mut b = SqlBuilder::new(dialect);
+    let project = b.param(Param::Text(opts.project_id.to_string()));
+    let flagged = q.series.len() > 1;
+    let parts = rollup::parts(&mut b, q, &project, range, hours, zone, flagged);
+    let aggregates = q
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| rollup::aggregate(&b, i, s.math, flagged.then(|| format!("s{i}"))))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT GROUPING(bucket) AS is_total, bucket, FALSE AS is_other, {null}, {null}, {aggregates}\nFROM (\n    {parts}\n)\nGROUP BY GROUPING SETS ((bucket), ())",
+        null = b.null_text(),
+    );
+    b.finish(sql)
 }
 
 /// `value{i}, denominator{i}` for series `i`; `flag` restricts to the series' events.

@@ -7,6 +7,7 @@ mod error;
 mod links;
 mod persons;
 mod reader;
+mod rollup;
 mod schema;
 mod writer;
 

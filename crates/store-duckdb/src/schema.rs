@@ -69,6 +69,24 @@ const MIGRATIONS: &[(i32, &str)] = &[
         PRIMARY KEY (project_id, person_id)
     );",
     ),
+    (
+        5,
+        // Hourly rollups (see `rollup.rs`), backfilled from the events already stored.
+        "CREATE TABLE rollup_hourly (
+        project_id  VARCHAR   NOT NULL,
+        hour        TIMESTAMP NOT NULL,
+        event       VARCHAR   NOT NULL,
+        events      BIGINT    NOT NULL,
+        value_count BIGINT    NOT NULL,
+        value_sum   DOUBLE,
+        value_min   DOUBLE,
+        value_max   DOUBLE,
+        PRIMARY KEY (project_id, hour, event)
+    );
+    INSERT INTO rollup_hourly
+        SELECT project_id, date_trunc('hour', timestamp), event, count(*), count(value), sum(value), min(value), max(value)
+        FROM events GROUP BY ALL;",
+    ),
 ];
 
 /// Brings the schema up to date; returns the version it ends at.

@@ -5,6 +5,7 @@
 use crate::dedup::RecentIds;
 use crate::links::{KnownLinks, NewLinks};
 use crate::persons::{self, PersonUpdates};
+use crate::rollup;
 use crate::{convert, error};
 use duckdb::Connection;
 use sextant_core::{Event, ProjectId};
@@ -97,6 +98,7 @@ fn append(
         }
         appender.flush()?;
         KnownLinks::insert(conn, links)?;
+        rollup::add(conn, events)?;
         persons::apply(conn, people)
     })();
     match written.and_then(|()| conn.execute_batch("COMMIT")) {
@@ -115,11 +117,27 @@ fn delete(conn: &Connection, project: &ProjectId, range: TimeRange) -> Result<u6
         convert::param_value(&sextant_query::Param::Timestamp(range.from)),
         convert::param_value(&sextant_query::Param::Timestamp(range.to)),
     ];
+    // One transaction: the rollup never disagrees with the events, even after a crash.
+    conn.execute_batch("BEGIN TRANSACTION").map_err(error::internal)?;
     let deleted = conn
         .execute(
             "DELETE FROM events WHERE project_id = $1 AND timestamp >= $2 AND timestamp < $3",
             duckdb::params_from_iter(params),
         )
-        .map_err(error::internal)?;
-    Ok(deleted as u64)
+        .and_then(|deleted| {
+            rollup::rebuild(
+                conn,
+                project.as_str(),
+                range.from.timestamp_micros(),
+                range.to.timestamp_micros(),
+            )?;
+            Ok(deleted)
+        });
+    match deleted.and_then(|deleted| conn.execute_batch("COMMIT").map(|()| deleted)) {
+        Ok(deleted) => Ok(deleted as u64),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(error::internal(e))
+        }
+    }
 }

@@ -26,6 +26,7 @@ pub(crate) async fn run(args: QueryArgs, settings: Settings) -> anyhow::Result<(
             project_id: project.id,
             now: Utc::now(),
             max_buckets: settings.query.max_buckets,
+            rollups: true,
         };
         let result = stores.events.query(&query, &opts).await?;
         match args.format {

@@ -166,6 +166,16 @@ impl Drop for Server {
     }
 }
 
+/// Where `tests/sdk/install.sh` puts the SDKs: `$SEXTANT_SDK_DIR`, else
+/// `~/.cache/sextant/sdk` (`node/`, and the `py/` venv).
+pub fn sdk_dir() -> PathBuf {
+    match std::env::var_os("SEXTANT_SDK_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(std::env::var_os("HOME").expect("HOME is not set"))
+            .join(".cache/sextant/sdk"),
+    }
+}
+
 pub fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(path)
 }

@@ -72,8 +72,12 @@ async fn list(
     let project = caller.project(Action::Read)?;
     let Query(query) =
         query.map_err(|e| ApiError::invalid(e.body_text()).with_code("invalid_parameters"))?;
-    let opts =
-        PlanOptions { project_id: project, now: Utc::now(), max_buckets: state.limits.max_buckets };
+    let opts = PlanOptions {
+        project_id: project,
+        now: Utc::now(),
+        max_buckets: state.limits.max_buckets,
+        rollups: true,
+    };
     Ok(Json(state.events.list_events(&query, &opts).await?))
 }
 

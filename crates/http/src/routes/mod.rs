@@ -1,6 +1,7 @@
 //! One module per resource, each with `fn router() -> Router<AppState>`.
 
 pub(crate) mod admin;
+pub(crate) mod amplitude;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod query;

@@ -42,6 +42,7 @@ fn opts(project: &ProjectId, now: &str) -> PlanOptions {
         project_id: project.clone(),
         now: parse_timestamp(now).unwrap(),
         max_buckets: 5000,
+        rollups: true,
     }
 }
 
@@ -254,6 +255,24 @@ pub async fn delete_range_and_stats(subject: &Subject) {
     assert_eq!(stats.oldest, parse_timestamp("2026-11-02T00:00:00Z"));
     assert_eq!(subject.store.project_stats(&bystander).await.unwrap().events, 16);
     assert_eq!(subject.store.delete_range(&project, day_one).await.unwrap(), 0);
+
+    // A range ending mid-hour: pre-aggregated rollups must still agree with the events.
+    let mid_hour = TimeRange {
+        from: parse_timestamp("2026-11-02T10:20:00Z").unwrap(),
+        to: parse_timestamp("2026-11-03T09:40:00Z").unwrap(),
+    };
+    subject.store.delete_range(&project, mid_hour).await.unwrap();
+    let query: Query = serde_json::from_value(serde_json::json!({"kind": "trends", "interval": "hour", "series": [{}, {"event": "purchase", "math": "sum", "property": "value"}], "date_range": {"from": "2026-11-01", "to": "2026-11-04"}})).unwrap();
+    let answer = |rollups: bool| {
+        let opts = PlanOptions { rollups, ..opts(&project, "2026-11-22T00:00:00Z") };
+        let store = Arc::clone(&subject.store);
+        let query = query.clone();
+        async move { serde_json::to_value(store.query(&query, &opts).await.unwrap()).unwrap() }
+    };
+    let (rolled, raw) = (answer(true).await, answer(false).await);
+    assert_eq!(rolled, raw, "rollups disagree with events after a delete");
+    let remaining = subject.store.project_stats(&project).await.unwrap().events;
+    assert_eq!(rolled["series"][0]["total"], remaining, "{rolled}");
 
     let empty = subject.store.project_stats(&ProjectId::new("prj_nothing")).await.unwrap();
     assert_eq!((empty.events, empty.oldest, empty.newest), (0, None, None));

@@ -86,6 +86,7 @@ async fn resolve(state: &AppState, caller: &Caller, field: &RootField) -> Result
                 project_id: project,
                 now: Utc::now(),
                 max_buckets: state.limits.max_buckets,
+                rollups: true,
             };
             let page = state.events.list_events(&query, &opts).await?;
             let page = serde_json::to_value(&page).unwrap_or_default();

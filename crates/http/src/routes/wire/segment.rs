@@ -9,12 +9,11 @@ use crate::routes::raw_body;
 use crate::{ApiError, AppState};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_ENCODING};
+use axum::http::header::CONTENT_ENCODING;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use base64::Engine;
 use bytes::Bytes;
 use serde_json::{Value, json};
 use sextant_core::{ErrorKind, InputMode};
@@ -72,12 +71,7 @@ async fn handle(
 
 /// `Authorization: Basic base64(user:password)` → user.
 pub(crate) fn basic_username(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let user = text.split(':').next()?.to_owned();
-    (!user.is_empty()).then_some(user)
+    crate::auth::basic(headers).map(|(user, _)| user).filter(|user| !user.is_empty())
 }
 
 fn error(e: ApiError) -> Response {

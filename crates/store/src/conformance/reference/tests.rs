@@ -45,6 +45,7 @@ fn reference_answers_the_hand_computed_fixtures() {
                 project_id: project.clone(),
                 now: parse_timestamp(fixture["now"].as_str().unwrap()).unwrap(),
                 max_buckets: 5000,
+                rollups: true,
             };
             let got = answer(&query, &data, &opts);
             checked += 1;
