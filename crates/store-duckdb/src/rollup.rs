@@ -1,6 +1,6 @@
 //! Hourly rollups: per (project, UTC hour, event) the event count and the count, sum, minimum
-//! and maximum of `value`, kept in the transaction that stores the events, so the rollup is
-//! exactly the aggregate of the stored events at every commit. The planner reads it for trends
+//! and maximum of `value`, kept in the transaction that stores the events, so the rollup
+//! (summed per key) is exactly the aggregate of the stored events at every commit. The planner reads it for trends
 //! it can answer from it (see `sextant_query`'s `rollup` module).
 
 use duckdb::{Connection, params};
@@ -36,22 +36,36 @@ pub(crate) fn add(conn: &Connection, events: &[Event]) -> duckdb::Result<()> {
     if partials.is_empty() {
         return Ok(());
     }
-    let mut statement = conn.prepare_cached(
-        "INSERT INTO rollup_hourly VALUES ($1, make_timestamp($2), $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (project_id, hour, event) DO UPDATE SET
-           events = events + excluded.events,
-           value_count = value_count + excluded.value_count,
-           value_sum = CASE WHEN value_sum IS NULL THEN excluded.value_sum
-                            WHEN excluded.value_sum IS NULL THEN value_sum
-                            ELSE value_sum + excluded.value_sum END,
-           value_min = least(coalesce(value_min, excluded.value_min), coalesce(excluded.value_min, value_min)),
-           value_max = greatest(coalesce(value_max, excluded.value_max), coalesce(excluded.value_max, value_max))",
-    )?;
+    // Appended as partial rows, not upserted: an upsert per key cost ~30% of ingest
+    // throughput (sextant-bench), appending costs next to nothing. Readers sum the partials;
+    // `compact` folds them now and then.
+    let mut appender = conn.appender("rollup_hourly")?;
     for ((project, hour, event), p) in partials {
-        statement
-            .execute(params![project, hour, event, p.events, p.values, p.sum, p.min, p.max])?;
+        let hour = duckdb::types::Value::Timestamp(duckdb::types::TimeUnit::Microsecond, hour);
+        appender
+            .append_row(params![project, hour, event, p.events, p.values, p.sum, p.min, p.max])?;
     }
+    appender.flush()?;
     Ok(())
+}
+
+/// Folds the partial rows of each (project, hour, event) into one, in its own transaction,
+/// so the rollup stays about one row per key whatever the number of commits.
+pub(crate) fn compact(conn: &Connection) -> duckdb::Result<()> {
+    conn.execute_batch(
+        "BEGIN TRANSACTION;
+         CREATE OR REPLACE TEMP TABLE rollup_folded AS
+           SELECT project_id, hour, event, sum(events) AS events, sum(value_count) AS value_count,
+                  sum(value_sum) AS value_sum, min(value_min) AS value_min, max(value_max) AS value_max
+           FROM rollup_hourly GROUP BY project_id, hour, event HAVING count(*) > 1;
+         DELETE FROM rollup_hourly WHERE (project_id, hour, event) IN (SELECT project_id, hour, event FROM rollup_folded);
+         INSERT INTO rollup_hourly SELECT * FROM rollup_folded;
+         DROP TABLE rollup_folded;
+         COMMIT;",
+    )
+    .inspect_err(|_| {
+        let _ = conn.execute_batch("ROLLBACK");
+    })
 }
 
 /// After a project's events in `[from, to)` (µs) were deleted: rebuilds the rollup rows of

@@ -71,7 +71,8 @@ const MIGRATIONS: &[(i32, &str)] = &[
     ),
     (
         5,
-        // Hourly rollups (see `rollup.rs`), backfilled from the events already stored.
+        // Hourly rollups (see `rollup.rs`), backfilled from the events already stored. Rows are
+        // partial sums (several per key until compacted), so there is no primary key.
         "CREATE TABLE rollup_hourly (
         project_id  VARCHAR   NOT NULL,
         hour        TIMESTAMP NOT NULL,
@@ -80,8 +81,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         value_count BIGINT    NOT NULL,
         value_sum   DOUBLE,
         value_min   DOUBLE,
-        value_max   DOUBLE,
-        PRIMARY KEY (project_id, hour, event)
+        value_max   DOUBLE
     );
     INSERT INTO rollup_hourly
         SELECT project_id, date_trunc('hour', timestamp), event, count(*), count(value), sum(value), min(value), max(value)

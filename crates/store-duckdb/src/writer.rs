@@ -17,6 +17,9 @@ use tokio::sync::oneshot;
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
+/// Appends between two rollup compactions (each appends a few partial rows).
+const COMPACT_EVERY: u32 = 500;
+
 pub(crate) enum Command {
     Append {
         events: Vec<Event>,
@@ -43,6 +46,7 @@ pub(crate) fn run(
     mut links: KnownLinks,
     commands: mpsc::Receiver<Command>,
 ) {
+    let mut commits_since_compaction = 0u32;
     while let Ok(command) = commands.recv() {
         match command {
             Command::Append { events, reply } => {
@@ -64,6 +68,14 @@ pub(crate) fn run(
                     "append committed"
                 );
                 let _ = reply.send(result);
+                commits_since_compaction += 1;
+                if commits_since_compaction >= COMPACT_EVERY {
+                    commits_since_compaction = 0;
+                    if let Err(e) = rollup::compact(&conn) {
+                        // Harmless: partial rows stay correct, only more numerous.
+                        tracing::warn!(error = %e, "rollup compaction failed");
+                    }
+                }
             }
             Command::Delete { project, range, reply } => {
                 let _ = reply.send(delete(&conn, &project, range));
