@@ -24,7 +24,7 @@ pub(crate) async fn run(args: QueryArgs, settings: Settings) -> anyhow::Result<(
         let project = find_project(stores.meta.as_ref(), &args.project).await?;
         let opts = PlanOptions {
             project_id: project.id,
-            now: Utc::now(),
+            now: sextant_core::truncate_to_micros(Utc::now()),
             max_buckets: settings.query.max_buckets,
             rollups: true,
         };

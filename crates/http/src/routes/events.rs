@@ -74,7 +74,7 @@ async fn list(
         query.map_err(|e| ApiError::invalid(e.body_text()).with_code("invalid_parameters"))?;
     let opts = PlanOptions {
         project_id: project,
-        now: Utc::now(),
+        now: sextant_core::truncate_to_micros(Utc::now()),
         max_buckets: state.limits.max_buckets,
         rollups: true,
     };

@@ -39,7 +39,7 @@ async fn run(
 pub(crate) fn plan_options(state: &AppState, project: ProjectId) -> PlanOptions {
     PlanOptions {
         project_id: project,
-        now: Utc::now(),
+        now: sextant_core::truncate_to_micros(Utc::now()),
         max_buckets: state.limits.max_buckets,
         rollups: true,
     }

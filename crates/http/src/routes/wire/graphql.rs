@@ -84,7 +84,7 @@ async fn resolve(state: &AppState, caller: &Caller, field: &RootField) -> Result
             };
             let opts = PlanOptions {
                 project_id: project,
-                now: Utc::now(),
+                now: sextant_core::truncate_to_micros(Utc::now()),
                 max_buckets: state.limits.max_buckets,
                 rollups: true,
             };
