@@ -43,6 +43,19 @@ struct Activity<'a> {
     activity: &'a EventMatcher,
 }
 
+/// The shared fields of an activity spec (`active_users`, `stickiness`, `lifecycle`).
+macro_rules! activity_of {
+    ($q:expr) => {
+        Activity {
+            version: $q.version,
+            date_range: &$q.date_range,
+            timezone: $q.timezone.as_deref(),
+            filters: &$q.filters,
+            activity: &$q.activity,
+        }
+    };
+}
+
 impl Activity<'_> {
     fn resolve(&self, opts: &PlanOptions) -> Result<(Zone, TimeRange), QueryError> {
         if self.version != 1 {
@@ -99,13 +112,7 @@ pub(crate) fn plan_active_users(
     opts: &PlanOptions,
     dialect: Dialect,
 ) -> Result<ActivityPlan, QueryError> {
-    let activity = Activity {
-        version: q.version,
-        date_range: &q.date_range,
-        timezone: q.timezone.as_deref(),
-        filters: &q.filters,
-        activity: &q.activity,
-    };
+    let activity = activity_of!(q);
     let (zone, range) = activity.resolve(opts)?;
     let buckets = Interval::Day.buckets(range, zone, opts.max_buckets)?;
     let first = buckets.first().copied().unwrap_or_default();
@@ -146,13 +153,7 @@ pub(crate) fn plan_stickiness(
     if !matches!(q.period, Interval::Week | Interval::Month) {
         return Err(QueryError::invalid("stickiness period must be week or month"));
     }
-    let activity = Activity {
-        version: q.version,
-        date_range: &q.date_range,
-        timezone: q.timezone.as_deref(),
-        filters: &q.filters,
-        activity: &q.activity,
-    };
+    let activity = activity_of!(q);
     let (zone, range) = activity.resolve(opts)?;
     let buckets = q.period.buckets(range, zone, opts.max_buckets)?;
     let mut b = SqlBuilder::new(dialect);
@@ -180,13 +181,7 @@ pub(crate) fn plan_lifecycle(
     opts: &PlanOptions,
     dialect: Dialect,
 ) -> Result<ActivityPlan, QueryError> {
-    let activity = Activity {
-        version: q.version,
-        date_range: &q.date_range,
-        timezone: q.timezone.as_deref(),
-        filters: &q.filters,
-        activity: &q.activity,
-    };
+    let activity = activity_of!(q);
     let (zone, range) = activity.resolve(opts)?;
     let buckets = q.interval.buckets(range, zone, opts.max_buckets)?;
     let (Some(first), Some(last)) = (buckets.first().copied(), buckets.last().copied()) else {
