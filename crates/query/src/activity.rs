@@ -13,7 +13,6 @@ use crate::{
     QueryError, QueryResult, StickinessQuery,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
-use std::collections::HashMap;
 
 /// Rolling windows of `active_users`, in days.
 const WINDOWS: [i32; 3] = [1, 7, 30];
@@ -212,18 +211,9 @@ pub(crate) fn plan_lifecycle(
     })
 }
 
-fn count(cell: &Cell) -> u64 {
-    cell.as_i64().and_then(|v| u64::try_from(v).ok()).unwrap_or(0)
-}
-
 impl ActivityPlan {
     pub fn assemble(&self, rows: Vec<Vec<Cell>>) -> Result<QueryResult, QueryError> {
-        let index: HashMap<i64, usize> = self
-            .buckets
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.and_utc().timestamp_micros(), i))
-            .collect();
+        let index = crate::time::bucket_index(&self.buckets);
         let slot = |cell: &Cell| cell.as_i64().and_then(|m| index.get(&m).copied());
         let width = self.buckets.len();
         let labels = || self.buckets.iter().map(|b| self.zone.label(*b)).collect::<Vec<_>>();
@@ -282,7 +272,7 @@ impl ActivityPlan {
                     if let Some(c) =
                         usize::try_from(n - 1).ok().and_then(|n| per_period[i].get_mut(n))
                     {
-                        *c += row.get(2).map_or(0, count);
+                        *c += row.get(2).map_or(0, Cell::as_count);
                     }
                 }
                 let counts = (0..days).map(|n| per_period.iter().map(|p| p[n]).sum()).collect();
@@ -304,10 +294,10 @@ impl ActivityPlan {
                     };
                     if kind == 0 {
                         for (line, cell) in lines.iter_mut().zip(&row[2..5]) {
-                            line[i] = count(cell);
+                            line[i] = cell.as_count();
                         }
                     } else {
-                        lines[3][i] = row.get(2).map_or(0, count);
+                        lines[3][i] = row.get(2).map_or(0, Cell::as_count);
                     }
                 }
                 let [new, returning, resurrecting, dormant] = lines;

@@ -11,8 +11,8 @@ use crate::sql::{Dialect, Param, SqlBuilder};
 use crate::time::parse_span;
 use crate::zone::Zone;
 use crate::{
-    EventMatcher, FunnelOrder, FunnelPersonsQuery, FunnelQuery, MAX_BREAKDOWN_LIMIT, PersonStatus,
-    PlanOptions, PropertyRef, QueryError,
+    EventMatcher, FunnelOrder, FunnelPersonsQuery, FunnelQuery, PersonStatus, PlanOptions,
+    PropertyRef, QueryError,
 };
 
 pub(crate) use crate::funnel_result::{FunnelPersonsPlan, FunnelPlan};
@@ -359,9 +359,7 @@ fn top_groups(b: &mut SqlBuilder, q: &FunnelQuery) -> String {
     match &q.breakdown {
         None => ",\npeople AS (SELECT *, FALSE AS is_other FROM deepest)".to_owned(),
         Some(bd) => {
-            let limit = b.param(Param::Int(
-                i64::try_from(bd.limit.clamp(1, MAX_BREAKDOWN_LIMIT)).unwrap_or(25),
-            ));
+            let limit = b.breakdown_limit(bd);
             format!(
                 ",\ntop_groups AS (SELECT bd, TRUE AS kept FROM deepest GROUP BY bd ORDER BY count(*) DESC, bd NULLS LAST LIMIT {limit}),\npeople AS (\n  SELECT deepest.person, deepest.depth, {times}, deepest.bucket, CASE WHEN top_groups.kept IS NULL THEN NULL ELSE deepest.bd END AS bd, top_groups.kept IS NULL AS is_other\n  FROM deepest LEFT JOIN top_groups ON deepest.bd IS NOT DISTINCT FROM top_groups.bd\n)",
                 times = t_list(q.steps.len(), "deepest."),

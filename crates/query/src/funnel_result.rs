@@ -2,17 +2,16 @@
 //! time-to-convert histogram and the conversion trend; and pages of funnel people.
 
 use crate::results::{
-    ConversionTrend, FunnelGroup, FunnelPersonsResult, FunnelResult, FunnelStep, HistogramBin, Num,
-    percent,
+    ConversionTrend, FunnelGroup, FunnelPersonsResult, FunnelResult, FunnelStep, GroupKey,
+    HistogramBin, Num, group_value, percent,
 };
 use crate::sql::{Cell, Statement};
 use crate::time::TimeRange;
 use crate::zone::Zone;
-use crate::{FunnelOrder, FunnelQuery, Interval, OTHER_GROUP, QueryError};
+use crate::{FunnelOrder, FunnelQuery, Interval, QueryError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDateTime;
-use serde_json::Value;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -28,9 +27,6 @@ pub struct FunnelPlan {
     bins: usize,
     has_breakdown: bool,
 }
-
-/// A breakdown group: folded into `$other`, and its value.
-type GroupKey = (bool, Option<String>);
 
 /// One step of one group, as read.
 #[derive(Debug, Clone, Copy, Default)]
@@ -69,19 +65,14 @@ impl FunnelPlan {
         let mut groups: HashMap<GroupKey, Vec<StepRow>> = HashMap::new();
         let mut bins = vec![0u64; self.bins];
         let mut bounds: Option<(f64, f64)> = None;
-        let index: HashMap<i64, usize> = self
-            .buckets
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.and_utc().timestamp_micros(), i))
-            .collect();
+        let index = crate::time::bucket_index(&self.buckets);
         let mut entered = vec![0u64; self.buckets.len()];
         let mut completed = vec![0u64; self.buckets.len()];
         for row in rows {
             let [kind, bd, bucket, i, c, f1, f2]: [Cell; 7] = row
                 .try_into()
                 .map_err(|_| QueryError::internal("funnel row has the wrong width"))?;
-            let count = c.as_i64().and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+            let count = c.as_count();
             let i = i.as_i64().and_then(|v| usize::try_from(v).ok());
             match kind.as_i64() {
                 Some(0 | 3) => {
@@ -118,12 +109,8 @@ impl FunnelPlan {
         });
         let groups = ranked
             .into_iter()
-            .map(|((other, key), steps)| FunnelGroup {
-                breakdown_value: self.has_breakdown.then(|| match (other, key) {
-                    (true, _) => Value::String(OTHER_GROUP.to_owned()),
-                    (false, None) => Value::Null,
-                    (false, Some(v)) => Value::String(v),
-                }),
+            .map(|(group, steps)| FunnelGroup {
+                breakdown_value: self.has_breakdown.then(|| group_value(&group)),
                 steps: self.steps(&steps),
             })
             .collect();

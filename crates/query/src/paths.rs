@@ -72,7 +72,7 @@ impl PathsPlan {
             let [kind, path, step, from, to, people]: [Cell; 6] = row
                 .try_into()
                 .map_err(|_| QueryError::internal("paths row has the wrong width"))?;
-            let people = people.as_i64().and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+            let people = people.as_count();
             if kind.as_i64() == Some(0) {
                 let text = path.into_text().unwrap_or_default();
                 let events: Vec<String> = serde_json::from_str(&text)

@@ -53,6 +53,19 @@ impl Serialize for LocalTime {
     }
 }
 
+/// A breakdown group of funnels and retention: folded into `$other`, or its value (`None`
+/// for events without the property).
+pub(crate) type GroupKey = (bool, Option<String>);
+
+/// How a [`GroupKey`] is reported.
+pub(crate) fn group_value((other, value): &GroupKey) -> Value {
+    match (other, value) {
+        (true, _) => Value::String(crate::OTHER_GROUP.to_owned()),
+        (false, None) => Value::Null,
+        (false, Some(v)) => Value::String(v.clone()),
+    }
+}
+
 /// A percentage with two decimals, `0` when the denominator is `0`.
 pub(crate) fn percent(part: u64, whole: u64) -> f64 {
     if whole == 0 {

@@ -3,17 +3,15 @@
 //! the query's zone. Semantics: `docs/queries.md`.
 
 use crate::filter::{all_of, matcher_conditions, property_expr, reads_person_properties};
-use crate::results::{Cohort, RetentionResult, RetentionSummary, percent};
+use crate::results::{Cohort, GroupKey, RetentionResult, RetentionSummary, group_value, percent};
 use crate::scope::{Needs, scope};
 use crate::sql::{Cell, Dialect, Param, SqlBuilder, Statement};
 use crate::time::TimeRange;
 use crate::zone::Zone;
 use crate::{
-    CohortType, Interval, MAX_BREAKDOWN_LIMIT, OTHER_GROUP, PlanOptions, PropertyRef, QueryError,
-    RetentionMode, RetentionQuery,
+    CohortType, Interval, PlanOptions, PropertyRef, QueryError, RetentionMode, RetentionQuery,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 const MAX_INTERVALS: usize = 100;
@@ -107,9 +105,7 @@ pub(crate) fn plan(
     let grouped = match &q.breakdown {
         None => "SELECT *, FALSE AS is_other FROM raw_cohorts".to_owned(),
         Some(bd) => {
-            let limit = b.param(Param::Int(
-                i64::try_from(bd.limit.clamp(1, MAX_BREAKDOWN_LIMIT)).unwrap_or(25),
-            ));
+            let limit = b.breakdown_limit(bd);
             let keep = if bd.other { "" } else { " WHERE top_groups.kept" };
             format!(
                 "SELECT raw_cohorts.person, raw_cohorts.cohort, CASE WHEN top_groups.kept IS NULL THEN NULL ELSE raw_cohorts.bd END AS bd, top_groups.kept IS NULL AS is_other FROM raw_cohorts LEFT JOIN (SELECT bd, TRUE AS kept FROM raw_cohorts GROUP BY bd ORDER BY count(*) DESC, bd NULLS LAST LIMIT {limit}) AS top_groups ON raw_cohorts.bd IS NOT DISTINCT FROM top_groups.bd{keep}"
@@ -160,7 +156,6 @@ pub(crate) fn plan(
     })
 }
 
-type GroupKey = (bool, Option<String>);
 /// Cohorts in time order, then values before `null`: (start, (other, is null, value)).
 type CohortOrder = (i64, (bool, bool, String));
 /// Per group: summed counts and sizes by position.
@@ -182,7 +177,7 @@ impl RetentionPlan {
             let order = (group.0, group.1.is_none(), group.1.clone().unwrap_or_default());
             let (_, counts) =
                 table.entry((cohort, order)).or_insert_with(|| (group, vec![0; width]));
-            let people = people.as_i64().and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+            let people = people.as_count();
             let position = position.as_i64().and_then(|v| usize::try_from(v).ok()).unwrap_or(0);
             if kind.as_i64() == Some(0) {
                 counts[0] = people;
@@ -219,7 +214,7 @@ impl RetentionPlan {
                 }
             }
             cohorts.push(Cohort {
-                breakdown_value: self.has_breakdown.then(|| group_json(&group)),
+                breakdown_value: self.has_breakdown.then(|| group_value(&group)),
                 start: self.zone.label(start),
                 size,
                 percentages: counts.iter().map(|c| c.map(|c| percent(c, size))).collect(),
@@ -241,7 +236,7 @@ impl RetentionPlan {
             summary: summary
                 .into_iter()
                 .map(|(group, (counts, sizes))| RetentionSummary {
-                    breakdown_value: self.has_breakdown.then(|| group_json(&group)),
+                    breakdown_value: self.has_breakdown.then(|| group_value(&group)),
                     percentages: counts.iter().zip(&sizes).map(|(&c, &s)| percent(c, s)).collect(),
                     counts,
                     sizes,
@@ -255,13 +250,5 @@ impl RetentionPlan {
         self.period
             .add(start, i64::from(n))
             .is_some_and(|local| self.zone.instant(local) <= self.now)
-    }
-}
-
-fn group_json((other, value): &GroupKey) -> Value {
-    match (other, value) {
-        (true, _) => Value::String(OTHER_GROUP.to_owned()),
-        (false, None) => Value::Null,
-        (false, Some(v)) => Value::String(v.clone()),
     }
 }

@@ -10,7 +10,6 @@ use crate::time::TimeRange;
 use crate::zone::Zone;
 use crate::{Interval, PlanOptions, QueryError, SessionsQuery};
 use chrono::NaiveDateTime;
-use std::collections::HashMap;
 
 const MAX_BINS: usize = 100;
 const MAX_ROUTES: usize = 1000;
@@ -95,10 +94,6 @@ pub(crate) fn plan(
     })
 }
 
-fn count(cell: &Cell) -> u64 {
-    cell.as_i64().and_then(|v| u64::try_from(v).ok()).unwrap_or(0)
-}
-
 /// Per bucket (or the total): sessions, avg, median, people, bounces.
 #[derive(Debug, Clone, Copy, Default)]
 struct Measures {
@@ -118,12 +113,7 @@ impl Measures {
 
 impl SessionsPlan {
     pub fn assemble(&self, rows: Vec<Vec<Cell>>) -> Result<SessionsResult, QueryError> {
-        let index: HashMap<i64, usize> = self
-            .buckets
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.and_utc().timestamp_micros(), i))
-            .collect();
+        let index = crate::time::bucket_index(&self.buckets);
         let mut per_bucket = vec![Measures::default(); self.buckets.len()];
         let mut total = Measures::default();
         let mut bins = vec![0u64; self.bins.len()];
@@ -133,11 +123,11 @@ impl SessionsPlan {
                 row.try_into()
                     .map_err(|_| QueryError::internal("sessions row has the wrong width"))?;
             let measures = Measures {
-                sessions: count(&sessions),
+                sessions: sessions.as_count(),
                 avg: avg.as_f64(),
                 median: median.as_f64(),
-                people: count(&people),
-                bounces: count(&bounces),
+                people: people.as_count(),
+                bounces: bounces.as_count(),
             };
             match kind.as_i64() {
                 Some(0) if is_total.as_i64() == Some(1) => total = measures,

@@ -37,6 +37,11 @@ impl Cell {
         }
     }
 
+    /// A count: non-negative integers; 0 for NULL and anything else.
+    pub fn as_count(&self) -> u64 {
+        self.as_i64().and_then(|v| u64::try_from(v).ok()).unwrap_or(0)
+    }
+
     /// Numbers as `f64`; `None` for NULL and non-numbers.
     pub fn as_f64(&self) -> Option<f64> {
         match self {
@@ -72,6 +77,12 @@ pub(crate) struct SqlBuilder {
 impl SqlBuilder {
     pub(crate) fn new(dialect: Dialect) -> Self {
         Self { dialect, params: Vec::new() }
+    }
+
+    /// The placeholder of a breakdown's group limit, clamped to `1..=MAX_BREAKDOWN_LIMIT`.
+    pub(crate) fn breakdown_limit(&mut self, breakdown: &crate::Breakdown) -> String {
+        let limit = breakdown.limit.clamp(1, crate::MAX_BREAKDOWN_LIMIT);
+        self.param(Param::Int(i64::try_from(limit).unwrap_or(25)))
     }
 
     /// Registers a parameter and returns its placeholder.

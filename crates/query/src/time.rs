@@ -116,6 +116,11 @@ pub(crate) fn parse_span(text: &str) -> Option<Duration> {
     }
 }
 
+/// Position of each bucket by its start (local time as µs), to place result rows.
+pub(crate) fn bucket_index(buckets: &[NaiveDateTime]) -> std::collections::HashMap<i64, usize> {
+    buckets.iter().enumerate().map(|(i, b)| (b.and_utc().timestamp_micros(), i)).collect()
+}
+
 impl Interval {
     /// Start of the bucket containing the local time `t`.
     pub fn truncate(self, t: NaiveDateTime) -> NaiveDateTime {

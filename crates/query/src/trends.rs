@@ -196,9 +196,7 @@ fn statement(
             nulls = padded(""),
         ),
         Some(bd) => {
-            let limit = b.param(Param::Int(
-                i64::try_from(bd.limit.clamp(1, MAX_BREAKDOWN_LIMIT)).unwrap_or(25),
-            ));
+            let limit = b.breakdown_limit(bd);
             let key_list = keys.join(", ");
             let order =
                 keys.iter().map(|k| format!("{k} NULLS LAST")).collect::<Vec<_>>().join(", ");

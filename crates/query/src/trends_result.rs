@@ -53,8 +53,7 @@ pub(crate) struct Layout {
 
 impl Layout {
     pub(crate) fn new(buckets: Vec<NaiveDateTime>, range: TimeRange) -> Self {
-        let index =
-            buckets.iter().enumerate().map(|(i, b)| (b.and_utc().timestamp_micros(), i)).collect();
+        let index = crate::time::bucket_index(&buckets);
         Self { buckets, index, range }
     }
 }
