@@ -107,17 +107,24 @@ pub fn specs(project: &ProjectId) -> Vec<Spec> {
     ]
 }
 
+type Statements = Vec<(String, Vec<DuckValue>)>;
+
 /// The statements to run directly for `spec`, with their parameters.
-fn statements(spec: &Spec) -> anyhow::Result<Vec<(String, Vec<DuckValue>)>> {
+fn statements(spec: &Spec) -> anyhow::Result<Statements> {
     if let Some(sql) = &spec.sql {
         return Ok(vec![(sql.clone(), vec![DuckValue::Text(spec.project.clone())])]);
     }
+    planned_statements(spec, true)
+}
+
+/// The planner's statements for `spec`, with or without rollups.
+fn planned_statements(spec: &Spec, rollups: bool) -> anyhow::Result<Statements> {
     let query: Query = serde_json::from_value(spec.api.clone())?;
     let opts = PlanOptions {
         project_id: ProjectId::new(spec.project.clone()),
         now: sextant_core::parse_timestamp(NOW).ok_or_else(|| anyhow::anyhow!("bad now"))?,
         max_buckets: 5000,
-        rollups: true,
+        rollups,
     };
     let plan = sextant_query::plan(&query, &opts, Dialect::DuckDb)?;
     Ok(plan
@@ -171,33 +178,45 @@ pub async fn over_http(url: &str, key: &str, spec: &Spec, runs: usize) -> anyhow
     Ok(median(samples))
 }
 
-/// Median seconds of each hand-written statement on the DuckDB file, fetching every row.
-pub fn direct(file: &Path, specs: &[Spec], runs: usize) -> anyhow::Result<Vec<f64>> {
+/// Per spec, median seconds of its baseline statements on the DuckDB file (fetching every
+/// row), and of the planner's statements without rollups when they differ.
+pub fn direct(file: &Path, specs: &[Spec], runs: usize) -> anyhow::Result<Vec<(f64, Option<f64>)>> {
     let conn = duckdb::Connection::open(file)?;
     specs
         .iter()
         .map(|spec| {
-            let statements = statements(spec)?;
-            let mut prepared = statements
-                .iter()
-                .map(|(sql, _)| conn.prepare(sql))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut samples = Vec::new();
-            for run in 0..runs + 2 {
-                let started = Instant::now();
-                let mut count = 0usize;
-                for (statement, (_, params)) in prepared.iter_mut().zip(&statements) {
-                    let mut rows = statement.query(duckdb::params_from_iter(params.iter()))?;
-                    while rows.next()?.is_some() {
-                        count += 1;
-                    }
-                }
-                anyhow::ensure!(count > 0, "{} returned nothing", spec.name);
-                if run >= 2 {
-                    samples.push(started.elapsed().as_secs_f64());
-                }
-            }
-            Ok(median(samples))
+            let baseline = statements(spec)?;
+            let raw = planned_statements(spec, false)?;
+            let differs = raw.iter().map(|s| &s.0).ne(baseline.iter().map(|s| &s.0));
+            let without = if differs { Some(timed(&conn, spec, &raw, runs)?) } else { None };
+            Ok((timed(&conn, spec, &baseline, runs)?, without))
         })
         .collect()
+}
+
+/// Median seconds of `statements`, after two warm-ups.
+fn timed(
+    conn: &duckdb::Connection,
+    spec: &Spec,
+    statements: &Statements,
+    runs: usize,
+) -> anyhow::Result<f64> {
+    let mut prepared =
+        statements.iter().map(|(sql, _)| conn.prepare(sql)).collect::<Result<Vec<_>, _>>()?;
+    let mut samples = Vec::new();
+    for run in 0..runs + 2 {
+        let started = Instant::now();
+        let mut count = 0usize;
+        for (statement, (_, params)) in prepared.iter_mut().zip(statements) {
+            let mut rows = statement.query(duckdb::params_from_iter(params.iter()))?;
+            while rows.next()?.is_some() {
+                count += 1;
+            }
+        }
+        anyhow::ensure!(count > 0, "{} returned nothing", spec.name);
+        if run >= 2 {
+            samples.push(started.elapsed().as_secs_f64());
+        }
+    }
+    Ok(median(samples))
 }

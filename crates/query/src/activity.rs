@@ -4,6 +4,7 @@
 
 use crate::filter::{all_of, matcher_conditions, reads_person_properties};
 use crate::results::{ActiveUsersResult, LifecycleResult, StickinessPeriod, StickinessResult};
+use crate::rollup::{actor_events, names_only, pieces};
 use crate::scope::{Needs, late_links, scope};
 use crate::sql::{Cell, Dialect, SqlBuilder, Statement};
 use crate::time::TimeRange;
@@ -78,7 +79,14 @@ impl Activity<'_> {
         let person_properties =
             reads_person_properties(self.filters.iter().chain(&self.activity.filters));
         let needs = Needs { persons: person_properties, person_properties };
-        let scope = scope(b, opts, read, zone, self.filters, needs)?;
+        // Only distinct (person, unit) pairs matter: the people active per hour hold them.
+        let actors = if opts.rollups && names_only(self.filters, [self.activity]) {
+            pieces(read, &[], zone)
+                .map(|pieces| actor_events(b, &opts.project_id.to_string(), &pieces))
+        } else {
+            None
+        };
+        let scope = scope(b, opts, read, zone, self.filters, needs, actors)?;
         let mut conditions = scope.conditions.clone();
         conditions.extend(matcher_conditions(b, self.activity)?);
         conditions.push("events.person_id IS NOT NULL".to_owned());

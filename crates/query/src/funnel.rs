@@ -160,7 +160,7 @@ fn prelude(
                 .chain(q.exclusions.iter().flat_map(|x| &x.filters)),
         ) || q.breakdown.as_ref().is_some_and(|bd| matches!(bd.property, PropertyRef::Person(_)));
     let scope =
-        scope(b, opts, range, zone, &q.filters, Needs { persons: true, person_properties })?;
+        scope(b, opts, range, zone, &q.filters, Needs { persons: true, person_properties }, None)?;
     let window = b.param(Param::Int(window));
     let mut flags = Vec::new();
     let mut any = Vec::new();

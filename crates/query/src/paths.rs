@@ -40,7 +40,7 @@ pub(crate) fn plan(
         persons: true,
         person_properties: reads_person_properties(q.filters.iter().chain(&q.anchor.filters)),
     };
-    let scope = scope(&mut b, opts, range, zone, &q.filters, needs)?;
+    let scope = scope(&mut b, opts, range, zone, &q.filters, needs, None)?;
     let anchor = all_of(&matcher_conditions(&mut b, &q.anchor)?);
     let mut conditions = scope.conditions.clone();
     conditions.push("events.person_id IS NOT NULL".to_owned());

@@ -1,20 +1,96 @@
-//! Trends from the hourly rollup (`rollup_hourly`: per project, UTC hour and event, the event
-//! count and the count, sum, min and max of `value`), when a query can be answered from it:
-//! no conditions besides event names, no breakdown, maths total/sum/avg/min/max of `value`,
-//! buckets of an hour or more in a zone whose offsets are whole hours. Whole hours come from
-//! the rollup; the partial hours at the ends of the range from the events, so any range is
-//! exact. Results equal the raw path's (sums up to floating-point rounding), which the
-//! conformance cross-check asserts.
+//! Pre-aggregated rollups, and when a query may read them instead of the events. Both tables
+//! are per project, UTC hour and event: `rollup_hourly` holds the event count and the count,
+//! sum, minimum and maximum of `value`; `rollup_actors` one row per person id seen (with
+//! whether it was anonymous and its event count). A query reads the whole hours of its range
+//! from a rollup and the partial hours at the edges (or around any instant it compares
+//! times with) from the events, so every range is exact. It needs buckets of an hour or more
+//! in a zone whose offsets are whole hours, and no condition besides event names. Results
+//! equal the raw path's (sums up to floating-point rounding), which the conformance
+//! cross-check asserts by running every query both ways.
 
 use crate::filter::{all_of, matcher_conditions};
 use crate::sql::{Param, SqlBuilder};
 use crate::time::TimeRange;
 use crate::zone::Zone;
-use crate::{Column, EventMatcher, Interval, Math, PropertyRef, TrendsQuery};
+use crate::{Column, Condition, EventMatcher, Interval, Math, PropertyRef, TrendsQuery};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
-/// Whether `q` over `range` can read the rollup: the whole hours inside the range, if any.
-pub(crate) fn whole_hours(q: &TrendsQuery, range: TimeRange, zone: Zone) -> Option<TimeRange> {
+/// A read range split at hours: `rolled` whole hours for a rollup, `raw` the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pieces {
+    rolled: Vec<TimeRange>,
+    raw: Vec<TimeRange>,
+}
+
+/// Splits `read` so no whole hour in `rolled` contains one of `cuts` (instants the query
+/// compares event times with), or `None` when the rollup cannot serve `zone` or no whole
+/// hour is left.
+pub(crate) fn pieces(read: TimeRange, cuts: &[DateTime<Utc>], zone: Zone) -> Option<Pieces> {
+    let (first, changes) = zone.offsets(read.from, read.to);
+    let hourly_zone = first % 3600 == 0
+        && changes.iter().all(|(at, offset)| offset % 3600 == 0 && at.timestamp() % 3600 == 0);
+    if !hourly_zone {
+        return None;
+    }
+    let hour = TimeDelta::hours(1);
+    let mut points: Vec<DateTime<Utc>> = vec![read.from, read.to];
+    points.extend(cuts.iter().copied().filter(|c| read.from < *c && *c < read.to));
+    points.sort_unstable();
+    points.dedup();
+    let mut pieces = Pieces { rolled: Vec::new(), raw: Vec::new() };
+    for window in points.windows(2) {
+        let (from, to) = (window[0], window[1]);
+        let floor = |t: DateTime<Utc>| t.duration_trunc(hour).ok();
+        let (start, end) = (floor(from)?, floor(to)?);
+        let start = if start < from { start + hour } else { start };
+        if start < end {
+            push(&mut pieces.raw, from, start);
+            push(&mut pieces.rolled, start, end);
+            push(&mut pieces.raw, end, to);
+        } else {
+            push(&mut pieces.raw, from, to);
+        }
+    }
+    (!pieces.rolled.is_empty()).then_some(pieces)
+}
+
+/// Appends `[from, to)` if not empty, merged with the previous range when they touch.
+fn push(ranges: &mut Vec<TimeRange>, from: DateTime<Utc>, to: DateTime<Utc>) {
+    if from >= to {
+        return;
+    }
+    match ranges.last_mut() {
+        Some(last) if last.to == from => last.to = to,
+        _ => ranges.push(TimeRange { from, to }),
+    }
+}
+
+/// `column` within any of `ranges` (not empty).
+fn within(b: &mut SqlBuilder, column: &str, ranges: &[TimeRange]) -> String {
+    let any: Vec<String> = ranges
+        .iter()
+        .map(|r| {
+            let (from, to) = (b.param(Param::Timestamp(r.from)), b.param(Param::Timestamp(r.to)));
+            format!("({column} >= {from} AND {column} < {to})")
+        })
+        .collect();
+    format!("({})", any.join(" OR "))
+}
+
+/// `UNION ALL SELECT {columns}` from the events of the raw pieces, if there are any.
+fn raw_arm(b: &mut SqlBuilder, pieces: &Pieces, columns: &str, project: &str) -> String {
+    if pieces.raw.is_empty() {
+        return String::new();
+    }
+    let raw = within(b, "timestamp", &pieces.raw);
+    format!(
+        "\n      UNION ALL\n      SELECT {columns} FROM events WHERE project_id = {project} AND {raw}"
+    )
+}
+
+/// Whether `q` over `range` can read `rollup_hourly`: maths total or sum / avg / min / max of
+/// `value`, no breakdown, no conditions besides event names.
+pub(crate) fn hourly_pieces(q: &TrendsQuery, range: TimeRange, zone: Zone) -> Option<Pieces> {
     let plain = q.filters.is_empty()
         && q.breakdown.is_none()
         && q.interval != Interval::Minute
@@ -28,33 +104,63 @@ pub(crate) fn whole_hours(q: &TrendsQuery, range: TimeRange, zone: Zone) -> Opti
                     _ => false,
                 }
         });
-    let (first, changes) = zone.offsets(range.from, range.to);
-    let hourly_zone = first % 3600 == 0
-        && changes.iter().all(|(at, offset)| offset % 3600 == 0 && at.timestamp() % 3600 == 0);
-    if !plain || !hourly_zone {
-        return None;
-    }
-    let hour = TimeDelta::hours(1);
-    let floor = |t: DateTime<Utc>| t.duration_trunc(hour).ok();
-    let start = floor(range.from)?;
-    let start = if start < range.from { start + hour } else { start };
-    let end = floor(range.to)?;
-    (start < end).then_some(TimeRange { from: start, to: end })
+    if plain { pieces(range, &[], zone) } else { None }
+}
+
+/// Whether `q` can read `rollup_actors` instead of the events: person-based maths (and
+/// totals), no breakdown, no conditions besides event names.
+pub(crate) fn actor_trends(q: &TrendsQuery) -> bool {
+    q.filters.is_empty()
+        && q.breakdown.is_none()
+        && q.interval != Interval::Minute
+        && q.series.iter().all(|s| {
+            s.filters.is_empty()
+                && matches!(
+                    s.math,
+                    Math::Total | Math::UniqueUsers | Math::PerUserAverage | Math::DauNormalised
+                )
+        })
+}
+
+/// Whether conditions and matchers only name events (what the rollups keep).
+pub(crate) fn names_only<'a>(
+    filters: &[Condition],
+    matchers: impl IntoIterator<Item = &'a EventMatcher>,
+) -> bool {
+    filters.is_empty() && matchers.into_iter().all(|m| m.filters.is_empty())
+}
+
+/// `(...) AS events`: the scoped rows of `rollup_actors` for the rolled hours and of the
+/// events for the rest, with the columns person queries read (`project_id`, `timestamp`,
+/// `event`, `person_id`, `user_id`) and `weight`, the events a row stands for.
+/// `user_id` is rebuilt from `anon`: an event's person is its user id when it has one.
+pub(crate) fn actor_events(b: &mut SqlBuilder, project_id: &str, pieces: &Pieces) -> String {
+    let project = b.param(Param::Text(project_id.to_owned()));
+    let rolled = within(b, "hour", &pieces.rolled);
+    let raw = raw_arm(b, pieces, "project_id, timestamp, event, person_id, user_id, 1", &project);
+    format!(
+        "(\n      SELECT project_id, hour AS timestamp, event, person_id, CASE WHEN anon THEN NULL ELSE person_id END AS user_id, events AS weight FROM rollup_actors WHERE project_id = {project} AND {rolled}{raw}\n    ) AS events"
+    )
 }
 
 /// `SELECT bucket, event, events, value_count, value_sum, value_min, value_max[, s0, ...]`
-/// over the rollup's whole hours and the events of the partial ones, for `q`'s series.
-pub(crate) fn parts(
+/// over `rollup_hourly`'s rolled hours and the events of the raw ones, for `q`'s series.
+pub(crate) fn hourly_parts(
     b: &mut SqlBuilder,
     q: &TrendsQuery,
     project: &str,
     range: TimeRange,
-    hours: TimeRange,
+    pieces: &Pieces,
     zone: Zone,
     flagged: bool,
 ) -> String {
-    let (from, to) = (b.param(Param::Timestamp(range.from)), b.param(Param::Timestamp(range.to)));
-    let (a, z) = (b.param(Param::Timestamp(hours.from)), b.param(Param::Timestamp(hours.to)));
+    let rolled = within(b, "hour", &pieces.rolled);
+    let raw = raw_arm(
+        b,
+        pieces,
+        "timestamp, event, 1, CASE WHEN value IS NULL THEN 0 ELSE 1 END, value, value, value",
+        project,
+    );
     let conditions: Vec<Vec<String>> = q
         .series
         .iter()
@@ -77,7 +183,7 @@ pub(crate) fn parts(
         _ => "TRUE".to_owned(),
     };
     format!(
-        "SELECT {bucket} AS bucket, events, value_count, value_sum, value_min, value_max{flags}\n    FROM (\n      SELECT hour AS timestamp, event, events, value_count, value_sum, value_min, value_max FROM rollup_hourly WHERE project_id = {project} AND hour >= {a} AND hour < {z}\n      UNION ALL\n      SELECT timestamp, event, 1, CASE WHEN value IS NULL THEN 0 ELSE 1 END, value, value, value FROM events WHERE project_id = {project} AND ((timestamp >= {from} AND timestamp < {a}) OR (timestamp >= {z} AND timestamp < {to}))\n    ) AS parts\n    WHERE {pushed}",
+        "SELECT {bucket} AS bucket, events, value_count, value_sum, value_min, value_max{flags}\n    FROM (\n      SELECT hour AS timestamp, event, events, value_count, value_sum, value_min, value_max FROM rollup_hourly WHERE project_id = {project} AND {rolled}{raw}\n    ) AS parts\n    WHERE {pushed}",
         bucket = b.truncate(q.interval, &b.local_timestamp(zone, range)),
     )
 }
@@ -98,4 +204,46 @@ pub(crate) fn aggregate(b: &SqlBuilder, i: usize, math: Math, flag: Option<Strin
         _ => format!("coalesce(sum({}), 0)", when("events")),
     };
     format!("{value} AS v{i}, {} AS d{i}", b.null_number())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        sextant_core::parse_timestamp(text).unwrap()
+    }
+
+    fn range(from: &str, to: &str) -> TimeRange {
+        TimeRange { from: at(from), to: at(to) }
+    }
+
+    #[test]
+    fn pieces_keep_hours_with_an_edge_or_a_cut_for_the_events() {
+        let read = range("2026-10-01T10:30:00Z", "2026-10-01T15:00:00Z");
+        let cuts = [at("2026-10-01T12:15:00Z"), at("2026-10-01T14:00:00Z")];
+        let pieces = pieces(read, &cuts, Zone::parse(None).unwrap()).unwrap();
+        assert_eq!(
+            pieces.rolled,
+            vec![
+                range("2026-10-01T11:00:00Z", "2026-10-01T12:00:00Z"),
+                range("2026-10-01T13:00:00Z", "2026-10-01T15:00:00Z"),
+            ]
+        );
+        assert_eq!(
+            pieces.raw,
+            vec![
+                range("2026-10-01T10:30:00Z", "2026-10-01T11:00:00Z"),
+                range("2026-10-01T12:00:00Z", "2026-10-01T13:00:00Z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn no_pieces_without_a_whole_hour_or_in_a_half_hour_zone() {
+        let utc = Zone::parse(None).unwrap();
+        assert_eq!(pieces(range("2026-10-01T10:30:00Z", "2026-10-01T11:20:00Z"), &[], utc), None);
+        let kolkata = Zone::parse(Some("Asia/Kolkata")).unwrap();
+        assert_eq!(pieces(range("2026-10-01", "2026-10-03"), &[], kolkata), None);
+    }
 }

@@ -44,6 +44,8 @@ pub(crate) fn late_links(scope: &Scope, relation: &str) -> String {
     )
 }
 
+/// `source` replaces the `events` table (a relation aliased `events` with the columns the
+/// query reads), e.g. a rollup's rows.
 pub(crate) fn scope(
     b: &mut SqlBuilder,
     opts: &PlanOptions,
@@ -51,6 +53,7 @@ pub(crate) fn scope(
     zone: Zone,
     filters: &[Condition],
     needs: Needs,
+    source: Option<String>,
 ) -> Result<Scope, QueryError> {
     let project = b.param(Param::Text(opts.project_id.to_string()));
     let mut all = vec![
@@ -59,17 +62,18 @@ pub(crate) fn scope(
         format!("timestamp < {}", b.param(Param::Timestamp(range.to))),
     ];
     all.extend(conditions(b, filters)?);
+    let events = source.unwrap_or_else(|| "events".to_owned());
     let (person, mut from) = if needs.persons || needs.person_properties {
         // Joining on person_id (not device_id) reads one string column fewer: 550 vs 720 ms
         // for unique users on 10M events.
         (
             RESOLVED_PERSON,
             format!(
-                "events LEFT JOIN (SELECT device_id AS linked_device, user_id AS linked_user FROM person_links WHERE project_id = {project}) AS links ON links.linked_device = events.person_id AND events.user_id IS NULL"
+                "{events} LEFT JOIN (SELECT device_id AS linked_device, user_id AS linked_user FROM person_links WHERE project_id = {project}) AS links ON links.linked_device = events.person_id AND events.user_id IS NULL"
             ),
         )
     } else {
-        ("person_id", "events".to_owned())
+        ("person_id", events)
     };
     if needs.person_properties {
         from.push_str(&format!(

@@ -50,7 +50,7 @@ pub(crate) fn plan(
     let buckets = q.interval.buckets(range, zone, opts.max_buckets)?;
     let mut b = SqlBuilder::new(dialect);
     let needs = Needs { persons: true, person_properties: reads_person_properties(&q.filters) };
-    let scope = scope(&mut b, opts, range, zone, &q.filters, needs)?;
+    let scope = scope(&mut b, opts, range, zone, &q.filters, needs, None)?;
     let mut conditions = scope.conditions.clone();
     conditions.push("session_id IS NOT NULL".to_owned());
     let arms: String = q

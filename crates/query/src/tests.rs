@@ -3,12 +3,14 @@
 use super::*;
 use serde_json::json;
 
+/// Without rollups, so snapshots show the plans over the events; the rollup tests below
+/// turn them on.
 fn opts() -> PlanOptions {
     PlanOptions {
         project_id: ProjectId::new("prj_test"),
         now: sextant_core::parse_timestamp("2026-11-22T12:00:00Z").unwrap(),
         max_buckets: 5000,
-        rollups: true,
+        rollups: false,
     }
 }
 
@@ -18,6 +20,11 @@ fn spec(value: serde_json::Value) -> Query {
 
 fn planned(value: serde_json::Value) -> Statement {
     plan(&spec(value), &opts(), Dialect::DuckDb).unwrap().statements()[0].clone()
+}
+
+fn planned_with_rollups(value: serde_json::Value) -> Statement {
+    let opts = PlanOptions { rollups: true, ..opts() };
+    plan(&spec(value), &opts, Dialect::DuckDb).unwrap().statements()[0].clone()
 }
 
 fn snapshot(statement: &Statement) -> String {
@@ -397,12 +404,14 @@ fn trends_read_the_hourly_rollup_only_when_it_holds_the_answer() {
         let mut q = json!({"kind": "trends", "series": [{"event": "purchase", "math": "sum", "property": "value"}, {}],
             "date_range": {"from": "2026-11-01T10:30:00Z", "to": "2026-11-20T00:00:00Z"}});
         q.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-        planned(q).sql
+        planned_with_rollups(q).sql
     };
     let rolled = sql(json!({}));
     assert!(rolled.contains("FROM rollup_hourly"), "{rolled}");
     assert!(
-        rolled.contains("timestamp >= $2 AND timestamp < $4"),
+        rolled.contains(
+            "FROM events WHERE project_id = $1 AND ((timestamp >= $4 AND timestamp < $5))"
+        ),
         "the partial first hour comes from events: {rolled}"
     );
     insta::assert_snapshot!("trends_from_rollup", rolled);
@@ -416,4 +425,37 @@ fn trends_read_the_hourly_rollup_only_when_it_holds_the_answer() {
     ] {
         assert!(!sql(extra).contains("rollup_hourly"), "{why} needs the events");
     }
+}
+
+#[test]
+fn person_queries_read_the_people_per_hour_only_when_they_hold_the_answer() {
+    let range = json!({"from": "2026-11-01T10:30:00Z", "to": "2026-11-20T00:00:00Z"});
+    let cases = [
+        (
+            "unique_users",
+            json!({"kind": "trends", "series": [{"event": "page_view", "math": "unique_users"}, {"math": "per_user_average"}], "date_range": range}),
+        ),
+        (
+            "active_users",
+            json!({"kind": "active_users", "date_range": range, "activity": {"event": "page_view"}}),
+        ),
+        (
+            "retention",
+            json!({"kind": "retention", "date_range": range, "start": {"event": "signup"}, "cohort": "first_time"}),
+        ),
+    ];
+    for (name, q) in cases {
+        let statement = planned_with_rollups(q.clone());
+        assert!(statement.sql.contains("FROM rollup_actors"), "{name}: {}", statement.sql);
+        insta::assert_snapshot!(format!("{name}_from_people_per_hour"), snapshot(&statement));
+        let mut filtered = q;
+        filtered["filters"] = json!([{"property": "country", "op": "eq", "value": "DE"}]);
+        assert!(
+            !planned_with_rollups(filtered).sql.contains("rollup_actors"),
+            "{name} with a filter"
+        );
+    }
+    let broken_down = json!({"kind": "retention", "date_range": range, "start": {"event": "signup"},
+        "breakdown": {"property": "country"}});
+    assert!(!planned_with_rollups(broken_down).sql.contains("rollup_actors"));
 }

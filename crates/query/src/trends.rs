@@ -99,15 +99,23 @@ fn statement(
 ) -> Result<(Statement, Layout), QueryError> {
     let buckets: Vec<NaiveDateTime> = q.interval.buckets(range, zone, opts.max_buckets)?;
     if opts.rollups
-        && let Some(hours) = rollup::whole_hours(q, range, zone)
+        && let Some(pieces) = rollup::hourly_pieces(q, range, zone)
     {
         return Ok((
-            from_rollup(q, opts, dialect, range, zone, hours),
+            from_rollup(q, opts, dialect, range, zone, &pieces),
             Layout::new(buckets, range),
         ));
     }
     let mut builder = SqlBuilder::new(dialect);
     let b = &mut builder;
+    // Person counts read the distinct people per hour instead of every event when they can.
+    let actors = if opts.rollups && rollup::actor_trends(q) {
+        rollup::pieces(range, &[], zone)
+            .map(|pieces| rollup::actor_events(b, &opts.project_id.to_string(), &pieces))
+    } else {
+        None
+    };
+    let weighted = actors.is_some();
     let breakdown_properties: Vec<_> =
         q.breakdown.iter().flat_map(|bd| std::iter::once(&bd.property).chain(&bd.and)).collect();
     let needs = Needs {
@@ -120,7 +128,7 @@ fn statement(
             .iter()
             .any(|p| matches!(p, crate::PropertyRef::Person(_))),
     };
-    let scope = scope(b, opts, range, zone, &q.filters, needs)?;
+    let scope = scope(b, opts, range, zone, &q.filters, needs, actors)?;
     let mut filters = scope.conditions.clone();
     let conditions = q
         .series
@@ -156,6 +164,9 @@ fn statement(
     if q.series.iter().any(|s| s.math == Math::UniqueSessions) {
         columns.push("session_id".to_owned());
     }
+    if weighted {
+        columns.push("weight".to_owned());
+    }
     for (i, (s, c)) in q.series.iter().zip(&conditions).enumerate() {
         if flagged {
             columns.push(format!("({}) AS s{i}", all_of(c)));
@@ -170,7 +181,7 @@ fn statement(
         .series
         .iter()
         .enumerate()
-        .map(|(i, s)| aggregate(b, i, s.math, flagged.then(|| format!("s{i}"))))
+        .map(|(i, s)| aggregate(b, i, s.math, flagged.then(|| format!("s{i}")), weighted))
         .collect::<Vec<_>>()
         .join(", ");
     let matched = format!(
@@ -253,12 +264,12 @@ fn from_rollup(
     dialect: Dialect,
     range: TimeRange,
     zone: Zone,
-    hours: TimeRange,
+    pieces: &rollup::Pieces,
 ) -> Statement {
     let mut b = SqlBuilder::new(dialect);
     let project = b.param(Param::Text(opts.project_id.to_string()));
     let flagged = q.series.len() > 1;
-    let parts = rollup::parts(&mut b, q, &project, range, hours, zone, flagged);
+    let parts = rollup::hourly_parts(&mut b, q, &project, range, pieces, zone, flagged);
     let aggregates = q
         .series
         .iter()
@@ -273,15 +284,17 @@ fn from_rollup(
     b.finish(sql)
 }
 
-/// `value{i}, denominator{i}` for series `i`; `flag` restricts to the series' events.
-fn aggregate(b: &SqlBuilder, i: usize, math: Math, flag: Option<String>) -> String {
+/// `value{i}, denominator{i}` for series `i`; `flag` restricts to the series' events;
+/// `weighted` rows stand for `weight` events each (rows of `rollup_actors`).
+fn aggregate(b: &SqlBuilder, i: usize, math: Math, flag: Option<String>, weighted: bool) -> String {
     let when = |expr: &str| match &flag {
         Some(f) => format!("CASE WHEN {f} THEN {expr} END"),
         None => expr.to_owned(),
     };
-    let count = match &flag {
-        Some(f) => b.count_if(f),
-        None => "count(*)".to_owned(),
+    let count = match (&flag, weighted) {
+        (_, true) => format!("coalesce(sum({}), 0)", when("weight")),
+        (Some(f), false) => b.count_if(f),
+        (None, false) => "count(*)".to_owned(),
     };
     let distinct = |column: &str| format!("count(DISTINCT {})", when(column));
     let no_denominator = b.null_number();

@@ -47,6 +47,7 @@ pub(crate) fn run(
     commands: mpsc::Receiver<Command>,
 ) {
     let mut commits_since_compaction = 0u32;
+    let mut touched = rollup::Touched::default();
     while let Ok(command) = commands.recv() {
         match command {
             Command::Append { events, reply } => {
@@ -55,11 +56,12 @@ pub(crate) fn run(
                 let (fresh, duplicates) = recent.fresh(events);
                 let new_links = links.new_links(&fresh.events);
                 let people = persons::updates(&fresh.events);
-                let result = append(&conn, &fresh.events, &new_links, &people).map(|()| {
-                    recent.record(&fresh);
-                    links.record(new_links);
-                    Appended { stored: fresh.events.len(), duplicates }
-                });
+                let result =
+                    append(&conn, &fresh.events, &new_links, &people, &mut touched).map(|()| {
+                        recent.record(&fresh);
+                        links.record(new_links);
+                        Appended { stored: fresh.events.len(), duplicates }
+                    });
                 tracing::debug!(
                     events = received,
                     duplicates,
@@ -71,7 +73,7 @@ pub(crate) fn run(
                 commits_since_compaction += 1;
                 if commits_since_compaction >= COMPACT_EVERY {
                     commits_since_compaction = 0;
-                    if let Err(e) = rollup::compact(&conn) {
+                    if let Err(e) = rollup::compact(&conn, &mut touched) {
                         // Harmless: partial rows stay correct, only more numerous.
                         tracing::warn!(error = %e, "rollup compaction failed");
                     }
@@ -98,6 +100,7 @@ fn append(
     events: &[Event],
     links: &NewLinks,
     people: &PersonUpdates,
+    touched: &mut rollup::Touched,
 ) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
@@ -110,7 +113,7 @@ fn append(
         }
         appender.flush()?;
         KnownLinks::insert(conn, links)?;
-        rollup::add(conn, events)?;
+        rollup::add(conn, events, touched)?;
         persons::apply(conn, people)
     })();
     match written.and_then(|()| conn.execute_batch("COMMIT")) {

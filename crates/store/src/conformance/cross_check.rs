@@ -163,6 +163,9 @@ fn trends_queries() -> Vec<Value> {
             {"event": "page_view", "math": "unique_users"},
             {"event": "page_view", "math": "unique_sessions"},
             {"event": "page_view", "math": "per_user_average", "label": "views per viewer"}]}),
+        json!({"kind": "trends", "interval": "day", "timezone": BERLIN, "date_range": range("2026-10-21T07:10:00Z", "2026-11-03T19:30:00Z"), "series": [
+            {"event": "page_view", "math": "unique_users"}, {"math": "unique_users"},
+            {"event": "feature_used"}, {"event": "feature_used", "math": "per_user_average"}]}),
         json!({"kind": "trends", "timezone": BERLIN, "date_range": dst, "series": [
             {"event": "page_view", "math": "dau_normalised"},
             {"event": "feature_used", "math": "dau_normalised"}]}),
@@ -229,6 +232,9 @@ fn trends_queries() -> Vec<Value> {
             "series": [{}, {"event": "feature_used", "math": "unique_users"}, {"event": "purchase", "math": "max", "property": "value"}]}),
         json!({"kind": "trends", "interval": "minute", "timezone": BERLIN,
             "date_range": range("2026-10-24T23:45:00Z", "2026-10-25T02:15:00Z"), "series": [{"math": "unique_users"}]}),
+        json!({"kind": "trends", "interval": "day", "timezone": BERLIN, "date_range": range("2026-10-21T07:10:00Z", "2026-11-03T19:30:00Z"), "series": [
+            {"event": "page_view", "math": "unique_users"}, {"math": "unique_users"},
+            {"event": "feature_used"}, {"event": "feature_used", "math": "per_user_average"}]}),
         json!({"kind": "trends", "timezone": BERLIN, "date_range": dst, "series": [
             {"event": "purchase", "math": "sum", "property": "value"}, {"event": "page_view", "math": "unique_sessions"}]}),
         json!({"kind": "trends", "interval": "week", "timezone": BERLIN, "date_range": range("2026-10-05", "2026-11-15"),
@@ -307,12 +313,16 @@ fn retention_queries() -> Vec<Value> {
             "filters": [{"property": "country", "op": "neq", "value": "US"}], "start": {"event": "feature_used"}}),
         json!({"kind": "retention", "period": "month", "date_range": range("2026-10-01", "2026-11-30"), "intervals": 2,
             "start": {"event": "signup"}}),
+        // From the people per hour, with the hours around both ends of the range from the events.
+        json!({"kind": "retention", "cohort": "first_time", "timezone": BERLIN, "date_range": range("2026-10-12T09:30:00Z", "2026-10-26T17:45:10Z"),
+            "intervals": 9, "start": {"event": "page_view"}, "return": {"event": "feature_used"}}),
     ]
 }
 
 fn activity_queries() -> Vec<Value> {
     vec![
         json!({"kind": "active_users", "date_range": range("2026-10-20", "2026-11-18")}),
+        json!({"kind": "active_users", "date_range": range("2026-10-20T06:20:00Z", "2026-11-12T13:59:59.5Z"), "activity": {"event": "page_view"}}),
         json!({"kind": "active_users", "timezone": BERLIN, "date_range": range("2026-10-20", "2026-11-05"),
             "activity": {"event": "page_view", "filters": [{"property": "browser", "op": "eq", "value": "Chrome"}]}}),
         json!({"kind": "stickiness", "date_range": range("2026-10-05", "2026-11-15"), "activity": {"event": "feature_used"}}),

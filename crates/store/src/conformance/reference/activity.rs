@@ -32,6 +32,7 @@ pub(super) fn active_users(
     let days = buckets(Interval::Day, range, zone, opts);
     let active: Vec<(NaiveDate, &str)> = activity(data, &q.filters, &q.activity)
         .into_iter()
+        .filter(|(r, _)| r.time() < range.to)
         .map(|(r, p)| (zone.local(r.time()).date(), p))
         .collect();
     // People active on the `span` days ending with `day`.
