@@ -6,13 +6,15 @@
 //! Semantics: `docs/queries.md`.
 
 use crate::filter::{all_of, matcher_conditions, property_expr, reads_person_properties};
-use crate::scope::{Needs, scope};
+use crate::rollup::{actor_events, names_only, pieces};
+use crate::scope::{Needs, Scope, late_links, scope};
 use crate::sql::{Dialect, Param, SqlBuilder};
+use crate::time::TimeRange;
 use crate::time::parse_span;
 use crate::zone::Zone;
 use crate::{
-    EventMatcher, FunnelOrder, FunnelPersonsQuery, FunnelQuery, PersonStatus, PlanOptions,
-    PropertyRef, QueryError,
+    EventMatcher, FunnelOrder, FunnelPersonsQuery, FunnelQuery, Interval, PersonStatus,
+    PlanOptions, PropertyRef, QueryError,
 };
 
 pub(crate) use crate::funnel_result::{FunnelPersonsPlan, FunnelPlan};
@@ -183,6 +185,10 @@ fn prelude(
         }
         None => b.null_text(),
     };
+    // Ordered funnels read step-0 events only where they can start a chain (see `starts`),
+    // unless per-event person properties are needed (then the step-0 people cannot be
+    // counted from reduced rows).
+    let pruned = q.order == FunnelOrder::Ordered && !person_properties;
     let mut columns = vec![
         format!("{} AS person", scope.person),
         // Joins and sorts key on (hash, id): comparisons settle on the integer, and the id
@@ -199,21 +205,34 @@ fn prelude(
         // Every event counts for adjacency, so nothing is pushed down; events are numbered
         // per person in time order.
         columns.push("insert_id".to_owned());
-    } else {
+    } else if !pruned {
         conditions.push(format!("({})", any.join(" OR ")));
     }
-    let mut sql = format!(
-        "WITH scoped AS (\n  SELECT {}\n  FROM {}\n  WHERE {}\n)",
-        columns.join(", "),
-        scope.from,
-        all_of(&conditions)
-    );
+    let columns = columns.join(", ");
+    let mut sql = if pruned {
+        starts(b, &columns, &scope, &conditions, &any, &window)
+    } else {
+        format!(
+            "WITH scoped AS (\n  SELECT {columns}\n  FROM {}\n  WHERE {}\n)",
+            scope.from,
+            all_of(&conditions)
+        )
+    };
     if q.order == FunnelOrder::Strict {
         sql.push_str(",\nnumbered AS (\n  SELECT *, row_number() OVER (PARTITION BY ph, person ORDER BY ts, insert_id) AS seq FROM scoped\n)");
     }
+    let first_steps = if pruned {
+        first_steps_reduced(b, q, opts, range, zone, &breakdown)?
+    } else {
+        format!(
+            "first_steps AS (\n  SELECT person, min(ts) AS t0, {} AS bucket, {} AS bd FROM scoped WHERE s0 GROUP BY person\n)",
+            b.arg_min("bucket", "ts"),
+            b.arg_min("bd", "ts"),
+        )
+    };
     let chains = match q.order {
-        FunnelOrder::Ordered => ordered(b, q, &window),
-        FunnelOrder::Strict => strict(b, q, &window),
+        FunnelOrder::Ordered => ordered(q, &window, &first_steps),
+        FunnelOrder::Strict => strict(q, &window, &first_steps),
         FunnelOrder::Unordered => unordered(q, &window),
     };
     sql.push_str(&chains);
@@ -223,6 +242,66 @@ fn prelude(
         zone,
         range,
         parse_span(&q.window).map_or(0, |w| w.num_seconds()),
+    ))
+}
+
+/// `scoped` for ordered funnels: every event of a later step or exclusion, plus the step-0
+/// events that can start a chain. Those belong to people who reach step 1 and fall between
+/// `window` before their first step-1 event and their last one (a chain's step 1 is at most
+/// `window` after its step 0, and not before it). Matched on raw ids (people and their linked
+/// devices) so only the kept events are resolved to people. Demo data, 10M events, funnel
+/// from page views: 0.9M of 7.7M page views kept, 2.6x faster (sextant-bench).
+fn starts(
+    b: &SqlBuilder,
+    columns: &str,
+    scope: &Scope,
+    conditions: &[String],
+    any: &[String],
+    window: &str,
+) -> String {
+    let (first, later) = (&any[0], any[1..].join(" OR "));
+    let (from, conditions) = (&scope.from, all_of(conditions));
+    format!(
+        "WITH later AS (\n  SELECT {columns}\n  FROM {from}\n  WHERE {conditions} AND ({later})\n),\nspans AS (SELECT person, min(ts) - {window} AS lo, max(ts) AS hi FROM later WHERE s1 GROUP BY person),\ncandidates AS (\n  SELECT raw, min(lo) AS lo, max(hi) AS hi FROM (\n    SELECT person AS raw, lo, hi FROM spans\n    UNION ALL\n    SELECT person_links.device_id, spans.lo, spans.hi FROM spans JOIN person_links ON person_links.project_id = {project} AND person_links.user_id = spans.person\n  ) GROUP BY raw\n),\nstarts AS (\n  SELECT {columns}\n  FROM {from} JOIN candidates ON candidates.raw = events.person_id\n  WHERE {conditions} AND {first} AND NOT coalesce({later}, FALSE) AND {ts} BETWEEN candidates.lo AND candidates.hi\n),\nscoped AS (SELECT * FROM starts UNION ALL SELECT * FROM later)",
+        project = scope.project,
+        ts = b.epoch_micros("timestamp"),
+    )
+}
+
+/// `first_steps` without resolving every step-0 event: reduced per raw id first (from the
+/// people per hour when the rollup holds them), then resolved to people.
+fn first_steps_reduced(
+    b: &mut SqlBuilder,
+    q: &FunnelQuery,
+    opts: &PlanOptions,
+    range: TimeRange,
+    zone: Zone,
+    breakdown: &str,
+) -> Result<String, QueryError> {
+    let actors = if opts.rollups
+        && q.breakdown.is_none()
+        && q.interval != Interval::Minute
+        && names_only(&q.filters, [&q.steps[0]])
+    {
+        pieces(range, &[], zone).map(|p| actor_events(b, &opts.project_id.to_string(), &p))
+    } else {
+        None
+    };
+    let scope = scope(b, opts, range, zone, &q.filters, Needs::default(), actors)?;
+    let mut conditions = scope.conditions.clone();
+    conditions.extend(matcher_conditions(b, &q.steps[0])?);
+    conditions.push("events.person_id IS NOT NULL".to_owned());
+    let ts = b.epoch_micros("timestamp");
+    let bucket = b.truncate(q.interval, &scope.local_time);
+    Ok(format!(
+        "first_raw AS (\n  SELECT events.person_id, events.user_id IS NULL AS anon, min({ts}) AS ts, {raw_bucket} AS bucket, {raw_bd} AS bd\n  FROM {from}\n  WHERE {conditions}\n  GROUP BY events.person_id, events.user_id IS NULL\n),\nfirst_steps AS (\n  SELECT coalesce(links.linked_user, first_raw.person_id) AS person, min(ts) AS t0, {first_bucket} AS bucket, {first_bd} AS bd\n  FROM {late}\n  GROUP BY coalesce(links.linked_user, first_raw.person_id)\n)",
+        raw_bucket = b.arg_min(&bucket, &ts),
+        raw_bd = b.arg_min(breakdown, &ts),
+        from = scope.from,
+        conditions = all_of(&conditions),
+        first_bucket = b.arg_min("bucket", "ts"),
+        first_bd = b.arg_min("bd", "ts"),
+        late = late_links(&scope, "first_raw"),
     ))
 }
 
@@ -256,7 +335,7 @@ fn exclusions_at(q: &FunnelQuery, k: usize, chain: &str, newest: &str) -> String
 
 /// `first_steps` (per person: their first step-0 event) and `chains{k}` (one row per step-k
 /// event ending a valid chain, with its times), then `deepest`: per person their attempt.
-fn ordered(b: &SqlBuilder, q: &FunnelQuery, window: &str) -> String {
+fn ordered(q: &FunnelQuery, window: &str, first_steps: &str) -> String {
     let mut sql =
         // Only people who reach step 1 need their step-0 events sorted for the as-of join.
         String::from(
@@ -271,11 +350,11 @@ fn ordered(b: &SqlBuilder, q: &FunnelQuery, window: &str) -> String {
             excl = exclusions_at(q, k, "p", "e.ts"),
         ));
     }
-    sql.push_str(&deepest(b, q.steps.len()));
+    sql.push_str(&deepest(q.steps.len(), first_steps));
     sql
 }
 
-fn strict(b: &SqlBuilder, q: &FunnelQuery, window: &str) -> String {
+fn strict(q: &FunnelQuery, window: &str, first_steps: &str) -> String {
     let mut sql = String::from(
         ",\nchain0 AS (SELECT ph, person, ts AS t0, seq AS seq0, bucket, bd FROM numbered WHERE s0)",
     );
@@ -293,14 +372,14 @@ fn strict(b: &SqlBuilder, q: &FunnelQuery, window: &str) -> String {
             excl = exclusions_at(q, k, "p", "e.ts"),
         ));
     }
-    sql.push_str(&deepest(b, q.steps.len()));
+    sql.push_str(&deepest(q.steps.len(), first_steps));
     sql
 }
 
 /// Per person, the deepest chain; among those the earliest end, then the latest start. The
 /// chains tables hold only step-`k` candidates, so this sorts few rows; step 0 alone is an
-/// aggregate.
-fn deepest(b: &SqlBuilder, n: usize) -> String {
+/// aggregate (`first_steps`: person, t0, bucket, bd of their first step-0 event).
+fn deepest(n: usize, first_steps: &str) -> String {
     let nulls = |from: usize| -> String {
         (from..n).map(|i| format!(", CAST(NULL AS BIGINT) AS t{i}")).collect()
     };
@@ -315,10 +394,8 @@ fn deepest(b: &SqlBuilder, n: usize) -> String {
         })
         .collect();
     format!(
-        ",\nbest AS (\n  SELECT * FROM (\n    SELECT *, row_number() OVER (PARTITION BY person ORDER BY depth DESC, t_end, t0 DESC) AS choice\n    FROM (\n      {deeper}\n    )\n  ) WHERE choice = 1\n),\nfirst_steps AS (\n  SELECT person, min(ts) AS t0, {first_bucket} AS bucket, {first_bd} AS bd FROM scoped WHERE s0 GROUP BY person\n),\ndeepest AS (\n  SELECT first_steps.person, coalesce(best.depth, 1) AS depth, {times}, CASE WHEN best.person IS NULL THEN first_steps.bucket ELSE best.bucket END AS bucket, CASE WHEN best.person IS NULL THEN first_steps.bd ELSE best.bd END AS bd\n  FROM first_steps LEFT JOIN best ON best.person = first_steps.person\n)",
+        ",\nbest AS (\n  SELECT * FROM (\n    SELECT *, row_number() OVER (PARTITION BY person ORDER BY depth DESC, t_end, t0 DESC) AS choice\n    FROM (\n      {deeper}\n    )\n  ) WHERE choice = 1\n),\n{first_steps},\ndeepest AS (\n  SELECT first_steps.person, coalesce(best.depth, 1) AS depth, {times}, CASE WHEN best.person IS NULL THEN first_steps.bucket ELSE best.bucket END AS bucket, CASE WHEN best.person IS NULL THEN first_steps.bd ELSE best.bd END AS bd\n  FROM first_steps LEFT JOIN best ON best.person = first_steps.person\n)",
         deeper = deeper.join("\n      UNION ALL\n      "),
-        first_bucket = b.arg_min("bucket", "ts"),
-        first_bd = b.arg_min("bd", "ts"),
         times = std::iter::once(
             "CASE WHEN best.person IS NULL THEN first_steps.t0 ELSE best.t0 END AS t0".to_owned()
         )

@@ -276,6 +276,12 @@ fn funnel_queries() -> Vec<Value> {
             "breakdown": {"property": "browser"}, "steps": [{"event": "page_view"}, {"event": "page_view"}]}),
         json!({"kind": "funnel", "date_range": all, "window": "30m", "histogram_bins": 6,
             "steps": [{"event": "feature_used"}, {"event": "purchase"}]}),
+        // Step-0 people from the people per hour (hours at the range's ends from the events);
+        // step 0 and 1 the same event type.
+        json!({"kind": "funnel", "date_range": range("2026-10-07T10:30:00Z", "2026-11-15T08:20:00Z"), "window": "2d",
+            "steps": [{"event": "page_view"}, {"event": "page_view"}, {"event": "signup"}]}),
+        json!({"kind": "funnel", "timezone": BERLIN, "date_range": all, "window": "5d",
+            "steps": [{"filters": [{"property": "country", "op": "eq", "value": ["DE", "FR"]}]}, {"event": "purchase"}]}),
         persons(&basic, 2, "converted", 10),
         persons(&excluded, 1, "dropped", 7),
         persons(&basic, 1, "dropped", 100),
