@@ -4,7 +4,7 @@
 
 use crate::filter::{all_of, matcher_conditions, reads_person_properties};
 use crate::results::{ActiveUsersResult, LifecycleResult, StickinessPeriod, StickinessResult};
-use crate::rollup::{actor_events, names_only, pieces};
+use crate::rollup::{actor_source, names_only};
 use crate::scope::{Needs, late_links, scope};
 use crate::sql::{Cell, Dialect, SqlBuilder, Statement};
 use crate::time::TimeRange;
@@ -80,12 +80,8 @@ impl Activity<'_> {
             reads_person_properties(self.filters.iter().chain(&self.activity.filters));
         let needs = Needs { persons: person_properties, person_properties };
         // Only distinct (person, unit) pairs matter: the people active per hour hold them.
-        let actors = if opts.rollups && names_only(self.filters, [self.activity]) {
-            pieces(read, &[], zone)
-                .map(|pieces| actor_events(b, &opts.project_id.to_string(), &pieces))
-        } else {
-            None
-        };
+        let eligible = names_only(self.filters, [self.activity]);
+        let actors = actor_source(b, opts, eligible, read, &[], zone);
         let scope = scope(b, opts, read, zone, self.filters, needs, actors)?;
         let mut conditions = scope.conditions.clone();
         conditions.extend(matcher_conditions(b, self.activity)?);

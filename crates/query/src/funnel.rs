@@ -6,7 +6,7 @@
 //! Semantics: `docs/queries.md`.
 
 use crate::filter::{all_of, matcher_conditions, property_expr, reads_person_properties};
-use crate::rollup::{actor_events, names_only, pieces};
+use crate::rollup::{actor_source, names_only};
 use crate::scope::{Needs, Scope, late_links, scope};
 use crate::sql::{Dialect, Param, SqlBuilder};
 use crate::time::TimeRange;
@@ -278,15 +278,10 @@ fn first_steps_reduced(
     zone: Zone,
     breakdown: &str,
 ) -> Result<String, QueryError> {
-    let actors = if opts.rollups
-        && q.breakdown.is_none()
+    let eligible = q.breakdown.is_none()
         && q.interval != Interval::Minute
-        && names_only(&q.filters, [&q.steps[0]])
-    {
-        pieces(range, &[], zone).map(|p| actor_events(b, &opts.project_id.to_string(), &p))
-    } else {
-        None
-    };
+        && names_only(&q.filters, [&q.steps[0]]);
+    let actors = actor_source(b, opts, eligible, range, &[], zone);
     let scope = scope(b, opts, range, zone, &q.filters, Needs::default(), actors)?;
     let mut conditions = scope.conditions.clone();
     conditions.extend(matcher_conditions(b, &q.steps[0])?);

@@ -4,7 +4,7 @@
 
 use crate::filter::{all_of, matcher_conditions, property_expr, reads_person_properties};
 use crate::results::{Cohort, GroupKey, RetentionResult, RetentionSummary, group_value, percent};
-use crate::rollup::{actor_events, names_only, pieces};
+use crate::rollup::{actor_source, names_only};
 use crate::scope::{Needs, scope};
 use crate::sql::{Cell, Dialect, Param, SqlBuilder, Statement};
 use crate::time::TimeRange;
@@ -78,15 +78,8 @@ pub(crate) fn plan(
     // Cohorts and returns only need each person's periods and whether the first start falls
     // in the range: the people active per hour hold them, with hours around the range's ends
     // read from the events.
-    let actors = if opts.rollups
-        && q.breakdown.is_none()
-        && names_only(&q.filters, [&q.start, &q.return_event])
-    {
-        pieces(read, &[range.from, range.to], zone)
-            .map(|pieces| actor_events(&mut b, &opts.project_id.to_string(), &pieces))
-    } else {
-        None
-    };
+    let eligible = q.breakdown.is_none() && names_only(&q.filters, [&q.start, &q.return_event]);
+    let actors = actor_source(&mut b, opts, eligible, read, &[range.from, range.to], zone);
     let needs = Needs { persons: true, person_properties };
     let scope = scope(&mut b, opts, read, zone, &q.filters, needs, actors)?;
     let start = all_of(&matcher_conditions(&mut b, &q.start)?);

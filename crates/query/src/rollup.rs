@@ -12,7 +12,9 @@ use crate::filter::{all_of, matcher_conditions};
 use crate::sql::{Param, SqlBuilder};
 use crate::time::TimeRange;
 use crate::zone::Zone;
-use crate::{Column, Condition, EventMatcher, Interval, Math, PropertyRef, TrendsQuery};
+use crate::{
+    Column, Condition, EventMatcher, Interval, Math, PlanOptions, PropertyRef, TrendsQuery,
+};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 /// A read range split at hours: `rolled` whole hours for a rollup, `raw` the rest.
@@ -25,7 +27,7 @@ pub(crate) struct Pieces {
 /// Splits `read` so no whole hour in `rolled` contains one of `cuts` (instants the query
 /// compares event times with), or `None` when the rollup cannot serve `zone` or no whole
 /// hour is left.
-pub(crate) fn pieces(read: TimeRange, cuts: &[DateTime<Utc>], zone: Zone) -> Option<Pieces> {
+fn pieces(read: TimeRange, cuts: &[DateTime<Utc>], zone: Zone) -> Option<Pieces> {
     let (first, changes) = zone.offsets(read.from, read.to);
     let hourly_zone = first % 3600 == 0
         && changes.iter().all(|(at, offset)| offset % 3600 == 0 && at.timestamp() % 3600 == 0);
@@ -130,11 +132,28 @@ pub(crate) fn names_only<'a>(
     filters.is_empty() && matchers.into_iter().all(|m| m.filters.is_empty())
 }
 
+/// `rollup_actors` as the events a query reads over `read` (see `actor_events`), if the
+/// query is `eligible` (its conditions name events only, its buckets are an hour or more),
+/// rollups are on, and `read` has whole hours for them; `cuts` as for `pieces`.
+pub(crate) fn actor_source(
+    b: &mut SqlBuilder,
+    opts: &PlanOptions,
+    eligible: bool,
+    read: TimeRange,
+    cuts: &[DateTime<Utc>],
+    zone: Zone,
+) -> Option<String> {
+    if !(opts.rollups && eligible) {
+        return None;
+    }
+    pieces(read, cuts, zone).map(|pieces| actor_events(b, &opts.project_id.to_string(), &pieces))
+}
+
 /// `(...) AS events`: the scoped rows of `rollup_actors` for the rolled hours and of the
 /// events for the rest, with the columns person queries read (`project_id`, `timestamp`,
 /// `event`, `person_id`, `user_id`) and `weight`, the events a row stands for.
 /// `user_id` is rebuilt from `anon`: an event's person is its user id when it has one.
-pub(crate) fn actor_events(b: &mut SqlBuilder, project_id: &str, pieces: &Pieces) -> String {
+fn actor_events(b: &mut SqlBuilder, project_id: &str, pieces: &Pieces) -> String {
     let project = b.param(Param::Text(project_id.to_owned()));
     let rolled = within(b, "hour", &pieces.rolled);
     let raw = raw_arm(b, pieces, "project_id, timestamp, event, person_id, user_id, 1", &project);

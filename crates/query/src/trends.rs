@@ -109,12 +109,7 @@ fn statement(
     let mut builder = SqlBuilder::new(dialect);
     let b = &mut builder;
     // Person counts read the distinct people per hour instead of every event when they can.
-    let actors = if opts.rollups && rollup::actor_trends(q) {
-        rollup::pieces(range, &[], zone)
-            .map(|pieces| rollup::actor_events(b, &opts.project_id.to_string(), &pieces))
-    } else {
-        None
-    };
+    let actors = rollup::actor_source(b, opts, rollup::actor_trends(q), range, &[], zone);
     let weighted = actors.is_some();
     let breakdown_properties: Vec<_> =
         q.breakdown.iter().flat_map(|bd| std::iter::once(&bd.property).chain(&bd.and)).collect();
