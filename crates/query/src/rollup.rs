@@ -13,7 +13,7 @@ use crate::sql::{Param, SqlBuilder};
 use crate::time::TimeRange;
 use crate::zone::Zone;
 use crate::{
-    Column, Condition, EventMatcher, Interval, Math, PlanOptions, PropertyRef, TrendsQuery,
+    Column, Condition, EventMatcher, Interval, Math, PlanOptions, PropertyRef, Series, TrendsQuery,
 };
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
@@ -90,38 +90,37 @@ fn raw_arm(b: &mut SqlBuilder, pieces: &Pieces, columns: &str, project: &str) ->
     )
 }
 
+/// Whether `q` names events only (no filters, no breakdown), has buckets of an hour or
+/// more, and every series passes `math`.
+fn plain_trends(q: &TrendsQuery, math: impl Fn(&Series) -> bool) -> bool {
+    q.filters.is_empty()
+        && q.breakdown.is_none()
+        && q.interval != Interval::Minute
+        && q.series.iter().all(|s| s.filters.is_empty() && math(s))
+}
+
 /// Whether `q` over `range` can read `rollup_hourly`: maths total or sum / avg / min / max of
 /// `value`, no breakdown, no conditions besides event names.
 pub(crate) fn hourly_pieces(q: &TrendsQuery, range: TimeRange, zone: Zone) -> Option<Pieces> {
-    let plain = q.filters.is_empty()
-        && q.breakdown.is_none()
-        && q.interval != Interval::Minute
-        && q.series.iter().all(|s| {
-            s.filters.is_empty()
-                && match s.math {
-                    Math::Total => true,
-                    Math::Sum | Math::Avg | Math::Min | Math::Max => {
-                        s.property == Some(PropertyRef::Column(Column::Value))
-                    }
-                    _ => false,
-                }
-        });
+    let plain = plain_trends(q, |s| match s.math {
+        Math::Total => true,
+        Math::Sum | Math::Avg | Math::Min | Math::Max => {
+            s.property == Some(PropertyRef::Column(Column::Value))
+        }
+        _ => false,
+    });
     if plain { pieces(range, &[], zone) } else { None }
 }
 
 /// Whether `q` can read `rollup_actors` instead of the events: person-based maths (and
 /// totals), no breakdown, no conditions besides event names.
 pub(crate) fn actor_trends(q: &TrendsQuery) -> bool {
-    q.filters.is_empty()
-        && q.breakdown.is_none()
-        && q.interval != Interval::Minute
-        && q.series.iter().all(|s| {
-            s.filters.is_empty()
-                && matches!(
-                    s.math,
-                    Math::Total | Math::UniqueUsers | Math::PerUserAverage | Math::DauNormalised
-                )
-        })
+    plain_trends(q, |s| {
+        matches!(
+            s.math,
+            Math::Total | Math::UniqueUsers | Math::PerUserAverage | Math::DauNormalised
+        )
+    })
 }
 
 /// Whether conditions and matchers only name events (what the rollups keep).
