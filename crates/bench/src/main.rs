@@ -40,9 +40,9 @@ struct Args {
     /// Measure queries only (no ingest scenarios).
     #[arg(long)]
     queries_only: bool,
-    /// Measure only the queries whose name contains this text.
+    /// Measure only the queries whose name contains one of these texts (repeatable).
     #[arg(long)]
-    only: Option<String>,
+    only: Vec<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -140,8 +140,8 @@ async fn run(args: &Args) -> anyhow::Result<String> {
 
     // `--events 0` measures ingestion only.
     let mut specs = if args.events > 0 { queries::specs(&project.id) } else { Vec::new() };
-    if let Some(only) = &args.only {
-        specs.retain(|s| s.name.contains(only.as_str()));
+    if !args.only.is_empty() {
+        specs.retain(|s| args.only.iter().any(|only| s.name.contains(only.as_str())));
     }
     let mut http_medians = Vec::new();
     for spec in &specs {

@@ -73,6 +73,10 @@ pub fn specs(project: &ProjectId) -> Vec<Spec> {
             json!({"kind": "trends", "series": [{"event": "purchase"}, {"event": "purchase", "math": "sum", "property": "value"}, {"event": "page_view"}], "interval": "day", "date_range": range}),
         ),
         planned(
+            "trends: p50, p95, p99 of workflow run value per day (from the sketch)",
+            json!({"kind": "trends", "series": [{"event": "workflow_run", "math": "median", "property": "value"}, {"event": "workflow_run", "math": "p95", "property": "value"}, {"event": "workflow_run", "math": "p99", "property": "value"}], "interval": "day", "date_range": range}),
+        ),
+        planned(
             "trends: 3 series (total, p95 of value, unique users) by country, top 10 + other",
             json!({"kind": "trends", "series": [{"event": "page_view"}, {"event": "purchase", "math": "p95", "property": "value"}, {"event": "signup", "math": "unique_users"}], "interval": "day", "date_range": range, "breakdown": {"property": "country", "limit": 10, "other": true}}),
         ),

@@ -8,6 +8,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Metadata databases Sextant can use.
+const META_SCHEMES: [&str; 3] = ["sqlite:", "postgres:", "postgresql:"];
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -32,7 +35,8 @@ pub struct ServerSettings {
 #[derive(Debug, Clone)]
 pub struct StorageSettings {
     pub data_dir: PathBuf,
-    /// sqlx URL of the metadata database; defaults to SQLite inside `data_dir`.
+    /// sqlx URL of the metadata database (`sqlite://...` or `postgres://...`); defaults to
+    /// SQLite inside `data_dir`.
     pub meta_url: String,
     pub duckdb: DuckDbSettings,
 }
@@ -139,10 +143,14 @@ impl RawConfig {
             return Err(ConfigError::invalid("storage.data_dir", "must not be empty"));
         }
         let meta_url = match self.storage.meta_url {
-            Some(Text(url)) if !url.starts_with("sqlite:") => {
+            // Only the scheme is echoed: the rest of the URL may hold a password.
+            Some(Text(url)) if !META_SCHEMES.iter().any(|s| url.starts_with(s)) => {
+                let scheme = url.split(':').next().unwrap_or_default();
                 return Err(ConfigError::invalid(
                     "storage.meta_url",
-                    format!("`{url}` is not supported yet; use a sqlite: URL"),
+                    format!(
+                        "the scheme `{scheme}:` is not supported; use sqlite:// (embedded) or postgres:// (PostgreSQL)"
+                    ),
                 ));
             }
             Some(Text(url)) => url,

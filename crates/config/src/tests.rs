@@ -31,6 +31,19 @@ fn example_config_loads_and_matches_defaults() {
 }
 
 #[test]
+fn metadata_urls_are_sqlite_or_postgres_and_errors_hide_the_rest() {
+    let postgres =
+        from_toml_str("[storage]\nmeta_url = \"postgres://sextant:pw@db:5432/sextant\"").unwrap();
+    assert_eq!(postgres.storage.meta_url, "postgres://sextant:pw@db:5432/sextant");
+    let error = err("[storage]\nmeta_url = \"mysql://root:hunter2@db/sextant\"");
+    assert_eq!(
+        error,
+        "invalid `storage.meta_url`: the scheme `mysql:` is not supported; use sqlite:// (embedded) or postgres:// (PostgreSQL)"
+    );
+    assert!(!error.contains("hunter2"));
+}
+
+#[test]
 fn errors_name_the_key_and_the_problem() {
     assert_eq!(
         err("[server]\nlisten = \"nowhere\""),

@@ -1,5 +1,6 @@
-//! Metadata on SQL through sqlx's `Any` driver: SQLite by default, with portable SQL and
-//! migrations so PostgreSQL can follow on the same code path.
+//! Metadata on SQL through sqlx's `Any` driver: SQLite by default, PostgreSQL for clusters,
+//! on one code path (portable SQL, one set of migrations), both held to the same conformance
+//! suite.
 
 mod keys;
 mod rows;
@@ -22,8 +23,8 @@ pub struct SqlMetaStore {
 }
 
 impl SqlMetaStore {
-    /// Connects to `url` (e.g. `sqlite://./sextant-data/meta.sqlite`), creating the database
-    /// file if needed, and runs pending migrations.
+    /// Connects to `url` (`sqlite://./sextant-data/meta.sqlite`, creating the file if
+    /// needed, or `postgres://user:password@host/database`) and runs pending migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let url = prepare_url(url)?;

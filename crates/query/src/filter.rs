@@ -67,6 +67,19 @@ pub(crate) fn all_of(parts: &[String]) -> String {
     if parts.is_empty() { "TRUE".to_owned() } else { parts.join(" AND ") }
 }
 
+/// One condition true for the events of any series (each given as its conditions), or `None`
+/// when a series matches every event, so there is nothing to restrict.
+pub(crate) fn any_series(conditions: &[Vec<String>]) -> Option<String> {
+    match conditions {
+        _ if conditions.iter().any(Vec::is_empty) => None,
+        [only] => Some(all_of(only)),
+        several => {
+            let any: Vec<String> = several.iter().map(|c| format!("({})", all_of(c))).collect();
+            Some(format!("({})", any.join(" OR ")))
+        }
+    }
+}
+
 fn condition(b: &mut SqlBuilder, filter: &Filter) -> Result<String, QueryError> {
     let name = String::from(filter.property.clone());
     let expr = property_expr(b, &filter.property);

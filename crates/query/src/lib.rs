@@ -11,6 +11,8 @@ mod paths;
 mod results;
 mod retention;
 mod rollup;
+pub mod rollup_schema;
+mod rollup_trends;
 mod scope;
 mod sessions;
 mod spec;

@@ -1,33 +1,33 @@
-//! Pre-aggregated rollups, and when a query may read them instead of the events. Both tables
-//! are per project, UTC hour and event: `rollup_hourly` holds the event count and the count,
-//! sum, minimum and maximum of `value`; `rollup_actors` one row per person id seen (with
-//! whether it was anonymous and its event count). A query reads the whole hours of its range
-//! from a rollup and the partial hours at the edges (or around any instant it compares
-//! times with) from the events, so every range is exact. It needs buckets of an hour or more
-//! in a zone whose offsets are whole hours, and no condition besides event names. Results
-//! equal the raw path's (sums up to floating-point rounding), which the conformance
-//! cross-check asserts by running every query both ways.
+//! Pre-aggregated rollups, and when a query may read them instead of the events. Every table
+//! is per project, UTC hour and event: `rollup_hourly` holds the event count and the count,
+//! sum, minimum and maximum of `value`; `rollup_dimensions` the same per value of each
+//! dimension (`rollup_schema::DIMENSIONS`); `rollup_value_buckets` a log-bucket sketch of
+//! `value`; `rollup_actors` one row per person id seen (with whether it was anonymous and its
+//! event count). A query reads the whole hours of its range from a rollup and the partial
+//! hours at the edges (or around any instant it compares times with) from the events, so
+//! every range is exact. It needs buckets of an hour or more in a zone whose offsets are whole
+//! hours, and no condition besides event names. Results equal the raw path's (sums up to
+//! floating-point rounding; quantiles within the sketch's stated error), which the
+//! conformance cross-check asserts by running every query both ways. Trends' use of the
+//! hourly tables is in `rollup_trends`.
 
-use crate::filter::{all_of, matcher_conditions};
 use crate::sql::{Param, SqlBuilder};
 use crate::time::TimeRange;
 use crate::zone::Zone;
-use crate::{
-    Column, Condition, EventMatcher, Interval, Math, PlanOptions, PropertyRef, Series, TrendsQuery,
-};
+use crate::{Condition, EventMatcher, Interval, Math, PlanOptions, Series, TrendsQuery};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 /// A read range split at hours: `rolled` whole hours for a rollup, `raw` the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pieces {
-    rolled: Vec<TimeRange>,
-    raw: Vec<TimeRange>,
+    pub(crate) rolled: Vec<TimeRange>,
+    pub(crate) raw: Vec<TimeRange>,
 }
 
 /// Splits `read` so no whole hour in `rolled` contains one of `cuts` (instants the query
 /// compares event times with), or `None` when the rollup cannot serve `zone` or no whole
 /// hour is left.
-fn pieces(read: TimeRange, cuts: &[DateTime<Utc>], zone: Zone) -> Option<Pieces> {
+pub(crate) fn pieces(read: TimeRange, cuts: &[DateTime<Utc>], zone: Zone) -> Option<Pieces> {
     let (first, changes) = zone.offsets(read.from, read.to);
     let hourly_zone = first % 3600 == 0
         && changes.iter().all(|(at, offset)| offset % 3600 == 0 && at.timestamp() % 3600 == 0);
@@ -68,7 +68,7 @@ fn push(ranges: &mut Vec<TimeRange>, from: DateTime<Utc>, to: DateTime<Utc>) {
 }
 
 /// `column` within any of `ranges` (not empty).
-fn within(b: &mut SqlBuilder, column: &str, ranges: &[TimeRange]) -> String {
+pub(crate) fn within(b: &mut SqlBuilder, column: &str, ranges: &[TimeRange]) -> String {
     let any: Vec<String> = ranges
         .iter()
         .map(|r| {
@@ -80,7 +80,7 @@ fn within(b: &mut SqlBuilder, column: &str, ranges: &[TimeRange]) -> String {
 }
 
 /// `UNION ALL SELECT {columns}` from the events of the raw pieces, if there are any.
-fn raw_arm(b: &mut SqlBuilder, pieces: &Pieces, columns: &str, project: &str) -> String {
+pub(crate) fn raw_arm(b: &mut SqlBuilder, pieces: &Pieces, columns: &str, project: &str) -> String {
     if pieces.raw.is_empty() {
         return String::new();
     }
@@ -90,37 +90,24 @@ fn raw_arm(b: &mut SqlBuilder, pieces: &Pieces, columns: &str, project: &str) ->
     )
 }
 
-/// Whether `q` names events only (no filters, no breakdown), has buckets of an hour or
-/// more, and every series passes `math`.
-fn plain_trends(q: &TrendsQuery, math: impl Fn(&Series) -> bool) -> bool {
+/// Whether `q`'s only conditions are event names (no property filters), its buckets are an
+/// hour or more, and every series passes `math`.
+pub(crate) fn plain_trends(q: &TrendsQuery, math: impl Fn(&Series) -> bool) -> bool {
     q.filters.is_empty()
-        && q.breakdown.is_none()
         && q.interval != Interval::Minute
         && q.series.iter().all(|s| s.filters.is_empty() && math(s))
-}
-
-/// Whether `q` over `range` can read `rollup_hourly`: maths total or sum / avg / min / max of
-/// `value`, no breakdown, no conditions besides event names.
-pub(crate) fn hourly_pieces(q: &TrendsQuery, range: TimeRange, zone: Zone) -> Option<Pieces> {
-    let plain = plain_trends(q, |s| match s.math {
-        Math::Total => true,
-        Math::Sum | Math::Avg | Math::Min | Math::Max => {
-            s.property == Some(PropertyRef::Column(Column::Value))
-        }
-        _ => false,
-    });
-    if plain { pieces(range, &[], zone) } else { None }
 }
 
 /// Whether `q` can read `rollup_actors` instead of the events: person-based maths (and
 /// totals), no breakdown, no conditions besides event names.
 pub(crate) fn actor_trends(q: &TrendsQuery) -> bool {
-    plain_trends(q, |s| {
-        matches!(
-            s.math,
-            Math::Total | Math::UniqueUsers | Math::PerUserAverage | Math::DauNormalised
-        )
-    })
+    q.breakdown.is_none()
+        && plain_trends(q, |s| {
+            matches!(
+                s.math,
+                Math::Total | Math::UniqueUsers | Math::PerUserAverage | Math::DauNormalised
+            )
+        })
 }
 
 /// Whether conditions and matchers only name events (what the rollups keep).
@@ -159,69 +146,6 @@ fn actor_events(b: &mut SqlBuilder, project_id: &str, pieces: &Pieces) -> String
     format!(
         "(\n      SELECT project_id, hour AS timestamp, event, person_id, CASE WHEN anon THEN NULL ELSE person_id END AS user_id, events AS weight FROM rollup_actors WHERE project_id = {project} AND {rolled}{raw}\n    ) AS events"
     )
-}
-
-/// `SELECT bucket, event, events, value_count, value_sum, value_min, value_max[, s0, ...]`
-/// over `rollup_hourly`'s rolled hours and the events of the raw ones, for `q`'s series.
-pub(crate) fn hourly_parts(
-    b: &mut SqlBuilder,
-    q: &TrendsQuery,
-    project: &str,
-    range: TimeRange,
-    pieces: &Pieces,
-    zone: Zone,
-    flagged: bool,
-) -> String {
-    let rolled = within(b, "hour", &pieces.rolled);
-    let raw = raw_arm(
-        b,
-        pieces,
-        "timestamp, event, 1, CASE WHEN value IS NULL THEN 0 ELSE 1 END, value, value, value",
-        project,
-    );
-    let conditions: Vec<Vec<String>> = q
-        .series
-        .iter()
-        .map(|s| {
-            let matcher = EventMatcher { event: s.event.clone(), filters: Vec::new(), label: None };
-            matcher_conditions(b, &matcher).unwrap_or_default()
-        })
-        .collect();
-    let flags: String = if flagged {
-        conditions.iter().enumerate().map(|(i, c)| format!(", ({}) AS s{i}", all_of(c))).collect()
-    } else {
-        String::new()
-    };
-    let pushed = match conditions.as_slice() {
-        [only] => all_of(only),
-        several if several.iter().all(|c| !c.is_empty()) => {
-            let any: Vec<String> = several.iter().map(|c| format!("({})", all_of(c))).collect();
-            any.join(" OR ")
-        }
-        _ => "TRUE".to_owned(),
-    };
-    format!(
-        "SELECT {bucket} AS bucket, events, value_count, value_sum, value_min, value_max{flags}\n    FROM (\n      SELECT hour AS timestamp, event, events, value_count, value_sum, value_min, value_max FROM rollup_hourly WHERE project_id = {project} AND {rolled}{raw}\n    ) AS parts\n    WHERE {pushed}",
-        bucket = b.truncate(q.interval, &b.local_timestamp(zone, range)),
-    )
-}
-
-/// `value{i}, denominator{i}` for series `i` over the parts; `flag` restricts to its events.
-pub(crate) fn aggregate(b: &SqlBuilder, i: usize, math: Math, flag: Option<String>) -> String {
-    let when = |column: &str| match &flag {
-        Some(f) => format!("CASE WHEN {f} THEN {column} END"),
-        None => column.to_owned(),
-    };
-    let value = match math {
-        Math::Sum => format!("sum({})", when("value_sum")),
-        Math::Avg => {
-            format!("sum({}) / nullif(sum({}), 0)", when("value_sum"), when("value_count"))
-        }
-        Math::Min => format!("min({})", when("value_min")),
-        Math::Max => format!("max({})", when("value_max")),
-        _ => format!("coalesce(sum({}), 0)", when("events")),
-    };
-    format!("{value} AS v{i}, {} AS d{i}", b.null_number())
 }
 
 #[cfg(test)]

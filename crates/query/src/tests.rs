@@ -428,6 +428,42 @@ fn trends_read_the_hourly_rollup_only_when_it_holds_the_answer() {
 }
 
 #[test]
+fn trends_read_dimension_counts_and_the_value_sketch_only_when_they_hold_the_answer() {
+    let sql = |extra: serde_json::Value| {
+        let mut q = json!({"kind": "trends", "date_range": {"from": "2026-11-01T10:30:00Z", "to": "2026-11-20T00:00:00Z"}});
+        q.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        planned_with_rollups(q).sql
+    };
+    let by_country = json!({"series": [{}, {"event": "purchase", "math": "sum", "property": "value"}],
+        "breakdown": {"property": "country", "limit": 5, "other": true}});
+    let rolled = sql(by_country);
+    assert!(rolled.contains("FROM rollup_dimensions WHERE dimension = "), "{rolled}");
+    insta::assert_snapshot!("trends_by_dimension_from_rollup", rolled);
+    let quantiles = json!({"series": [{"event": "purchase", "math": "p95", "property": "value"}, {"event": "purchase"}]});
+    let sketched = sql(quantiles);
+    assert!(sketched.contains("FROM rollup_value_buckets"), "{sketched}");
+    assert!(sketched.contains("FROM rollup_hourly"), "{sketched}");
+    insta::assert_snapshot!("trends_quantiles_from_sketch", sketched);
+    for (why, extra) in [
+        ("a JSON property", json!({"series": [{}], "breakdown": {"property": "properties.plan"}})),
+        ("a high-cardinality column", json!({"series": [{}], "breakdown": {"property": "path"}})),
+        (
+            "two properties",
+            json!({"series": [{}], "breakdown": {"property": "country", "and": "browser"}}),
+        ),
+        (
+            "broken-down quantiles",
+            json!({"series": [{"math": "p95", "property": "value"}], "breakdown": {"property": "country"}}),
+        ),
+    ] {
+        assert!(!sql(extra).contains("rollup_"), "{why} needs the events");
+    }
+    let formula =
+        json!({"series": [{"math": "median", "property": "value"}, {}], "formula": "A / B"});
+    assert!(!sql(formula).contains("rollup_value_buckets"), "a formula needs exact quantiles");
+}
+
+#[test]
 fn person_queries_read_the_people_per_hour_only_when_they_hold_the_answer() {
     let range = json!({"from": "2026-11-01T10:30:00Z", "to": "2026-11-20T00:00:00Z"});
     let cases = [

@@ -3,6 +3,7 @@
 
 use crate::formula::Formula;
 use crate::results::{LocalTime, Num};
+use crate::rollup_schema::RELATIVE_ERROR;
 use crate::sql::{Cell, Statement};
 use crate::time::TimeRange;
 use crate::zone::Zone;
@@ -41,6 +42,10 @@ pub struct SeriesResult {
     pub values: Vec<Option<Num>>,
     /// Over the whole range (distinct people over the range, not a sum of buckets).
     pub total: Option<Num>,
+    /// Present when the values are quantiles read from the rollups' sketch: each is within
+    /// this relative error of the exact quantile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relative_error: Option<f64>,
 }
 
 /// Where each bucket of one statement goes.
@@ -49,12 +54,14 @@ pub(crate) struct Layout {
     buckets: Vec<NaiveDateTime>,
     index: HashMap<i64, usize>,
     range: TimeRange,
+    /// Whether quantiles come from the sketch (`rollup_trends`).
+    sketched: bool,
 }
 
 impl Layout {
-    pub(crate) fn new(buckets: Vec<NaiveDateTime>, range: TimeRange) -> Self {
+    pub(crate) fn new(buckets: Vec<NaiveDateTime>, range: TimeRange, sketched: bool) -> Self {
         let index = crate::time::bucket_index(&buckets);
-        Self { buckets, index, range }
+        Self { buckets, index, range, sketched }
     }
 }
 
@@ -116,7 +123,7 @@ impl TrendsPlan {
         let mut series = Vec::new();
         for (n, (rows, layout)) in results.into_iter().zip(&self.layouts).enumerate() {
             let lines = self.lines(rows, layout, width)?;
-            series.extend(self.shape(lines, n > 0));
+            series.extend(self.shape(lines, n > 0, layout.sketched));
         }
         Ok(TrendsResult {
             interval: self.interval,
@@ -185,7 +192,12 @@ impl TrendsPlan {
     }
 
     /// Ranked series lines, then the formula's, for one statement.
-    fn shape(&self, mut lines: Vec<HashMap<Group, Line>>, compare: bool) -> Vec<SeriesResult> {
+    fn shape(
+        &self,
+        mut lines: Vec<HashMap<Group, Line>>,
+        compare: bool,
+        sketched: bool,
+    ) -> Vec<SeriesResult> {
         let width = self.layouts.first().map_or(0, |l| l.buckets.len());
         if self.breakdown == 0 {
             for (by_group, (_, math)) in lines.iter_mut().zip(&self.series) {
@@ -194,8 +206,9 @@ impl TrendsPlan {
         }
         let mut out = Vec::new();
         for (i, (by_group, (label, math))) in lines.iter().zip(&self.series).enumerate() {
+            let error = (sketched && math.quantile().is_some()).then_some(RELATIVE_ERROR);
             for (group, line) in self.ranked(by_group) {
-                out.push(self.result(i, label, Some(*math), group, line, compare));
+                out.push(self.result(i, label, Some(*math), group, line, (compare, error)));
             }
         }
         if let Some((text, formula)) = &self.formula {
@@ -224,7 +237,7 @@ impl TrendsPlan {
                 .collect();
             computed.sort_by(|(ga, a), (gb, b)| rank(a, b).then_with(|| ga.cmp(gb)));
             for (group, line) in &computed {
-                out.push(self.result(self.series.len(), text, None, group, line, compare));
+                out.push(self.result(self.series.len(), text, None, group, line, (compare, None)));
             }
         }
         out
@@ -248,7 +261,7 @@ impl TrendsPlan {
         math: Option<Math>,
         group: &Group,
         line: &Line,
-        compare: bool,
+        (compare, relative_error): (bool, Option<f64>),
     ) -> SeriesResult {
         SeriesResult {
             series,
@@ -258,6 +271,7 @@ impl TrendsPlan {
             compare,
             values: line.values.iter().map(|v| v.map(Num)).collect(),
             total: line.total.map(Num),
+            relative_error,
         }
     }
 }

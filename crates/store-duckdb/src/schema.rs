@@ -1,10 +1,11 @@
 //! The events table and its numbered migrations. Column names match
 //! `sextant_query::EVENT_COLUMNS`; `docs/schema.md` explains each one.
 
+use crate::rollup;
 use duckdb::Connection;
 
 /// Applied in order, each once, each in its own transaction. Never edit a released entry:
-/// append a new one.
+/// append a new one (to `migrations` when its SQL is built from shared definitions).
 const MIGRATIONS: &[(i32, &str)] = &[
     (
         1,
@@ -105,6 +106,42 @@ const MIGRATIONS: &[(i32, &str)] = &[
     ),
 ];
 
+/// Every migration: the fixed ones, then those built from the rollup definitions.
+fn migrations() -> Vec<(i32, String)> {
+    let mut all: Vec<(i32, String)> =
+        MIGRATIONS.iter().map(|(n, sql)| (*n, (*sql).to_owned())).collect();
+    // Dimension counts and the sketch of `value` (see `rollup.rs`), backfilled in time order.
+    all.push((
+        7,
+        format!(
+            "CREATE TABLE rollup_dimensions (
+            project_id      VARCHAR   NOT NULL,
+            hour            TIMESTAMP NOT NULL,
+            event           VARCHAR   NOT NULL,
+            dimension       VARCHAR   NOT NULL,
+            dimension_value VARCHAR,
+            events          BIGINT    NOT NULL,
+            value_count     BIGINT    NOT NULL,
+            value_sum       DOUBLE,
+            value_min       DOUBLE,
+            value_max       DOUBLE
+        );
+        CREATE TABLE rollup_value_buckets (
+            project_id VARCHAR   NOT NULL,
+            hour       TIMESTAMP NOT NULL,
+            event      VARCHAR   NOT NULL,
+            bucket     INTEGER   NOT NULL,
+            n          BIGINT    NOT NULL
+        );
+        INSERT INTO rollup_dimensions {};
+        INSERT INTO rollup_value_buckets {};",
+            rollup::dimensions_from_events("TRUE"),
+            rollup::value_buckets_from_events("TRUE"),
+        ),
+    ));
+    all
+}
+
 /// Brings the schema up to date; returns the version it ends at.
 pub(crate) fn migrate(conn: &Connection) -> duckdb::Result<i32> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS sextant_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")?;
@@ -113,10 +150,10 @@ pub(crate) fn migrate(conn: &Connection) -> duckdb::Result<i32> {
             row.get(0)
         })?;
     let mut version = current;
-    for (number, sql) in MIGRATIONS.iter().filter(|(n, _)| *n > current) {
+    for (number, sql) in migrations().into_iter().filter(|(n, _)| *n > current) {
         conn.execute_batch("BEGIN TRANSACTION")?;
-        let applied = conn.execute_batch(sql).and_then(|()| {
-            conn.execute("INSERT INTO sextant_migrations (version) VALUES (?)", [*number])
+        let applied = conn.execute_batch(&sql).and_then(|()| {
+            conn.execute("INSERT INTO sextant_migrations (version) VALUES (?)", [number])
         });
         match applied {
             Ok(_) => conn.execute_batch("COMMIT")?,
@@ -125,7 +162,7 @@ pub(crate) fn migrate(conn: &Connection) -> duckdb::Result<i32> {
                 return Err(e);
             }
         }
-        version = *number;
+        version = number;
     }
     Ok(version)
 }

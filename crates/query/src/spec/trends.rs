@@ -94,6 +94,17 @@ impl Math {
         )
     }
 
+    /// The quantile (0..1) a percentile math asks for.
+    pub fn quantile(self) -> Option<f64> {
+        match self {
+            Math::Median => Some(0.5),
+            Math::P90 => Some(0.9),
+            Math::P95 => Some(0.95),
+            Math::P99 => Some(0.99),
+            _ => None,
+        }
+    }
+
     /// Whether the value over several buckets is the sum of the bucket values.
     pub fn is_additive(self) -> bool {
         matches!(self, Math::Total | Math::Sum)

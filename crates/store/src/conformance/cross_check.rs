@@ -76,18 +76,32 @@ pub async fn cross_check_generated(subject: &Subject) {
     }
 }
 
-/// Whether two numbers agree: relative 1e-6, absolute 1e-9.
-fn close(a: f64, b: f64) -> bool {
+/// Rounding allowed between two exact answers (relative).
+const ROUNDING: f64 = 1e-6;
+
+/// Whether two numbers agree within `relative` (or 1e-9 absolute).
+fn close(a: f64, b: f64, relative: f64) -> bool {
     let diff = (a - b).abs();
-    diff <= 1e-9 || diff <= 1e-6 * a.abs().max(b.abs())
+    diff <= 1e-9 || diff <= relative * a.abs().max(b.abs())
 }
 
 /// The first place where `want` and `have` differ: its JSON path and both values there.
+/// Numbers may differ by rounding, and, inside an object where `have` states a
+/// `relative_error` (quantiles from a sketch), by that error.
 fn difference(path: &str, want: &Value, have: &Value) -> Option<(String, String, String)> {
+    difference_within(path, want, have, ROUNDING)
+}
+
+fn difference_within(
+    path: &str,
+    want: &Value,
+    have: &Value,
+    relative: f64,
+) -> Option<(String, String, String)> {
     let differs = || Some((path.to_owned(), want.to_string(), have.to_string()));
     match (want, have) {
         (Value::Number(a), Value::Number(b)) => {
-            if close(a.as_f64()?, b.as_f64()?) {
+            if close(a.as_f64()?, b.as_f64()?, relative) {
                 None
             } else {
                 differs()
@@ -104,16 +118,22 @@ fn difference(path: &str, want: &Value, have: &Value) -> Option<(String, String,
             a.iter()
                 .zip(b)
                 .enumerate()
-                .find_map(|(i, (x, y))| difference(&format!("{path}[{i}]"), x, y))
+                .find_map(|(i, (x, y))| difference_within(&format!("{path}[{i}]"), x, y, relative))
         }
         (Value::Object(a), Value::Object(b)) => {
+            let stated = b
+                .get("relative_error")
+                .and_then(Value::as_f64)
+                .filter(|_| !a.contains_key("relative_error"));
+            let relative = stated.map_or(relative, |e| relative.max(e * (1.0 + ROUNDING)));
             let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
             keys.sort();
             keys.dedup();
+            keys.retain(|k| stated.is_none() || k.as_str() != "relative_error");
             keys.into_iter().find_map(|k| {
                 let at = format!("{path}.{k}");
                 match (a.get(k), b.get(k)) {
-                    (Some(x), Some(y)) => difference(&at, x, y),
+                    (Some(x), Some(y)) => difference_within(&at, x, y, relative),
                     (x, y) => Some((
                         at,
                         x.map_or_else(|| "(absent)".to_owned(), Value::to_string),
@@ -241,6 +261,23 @@ fn trends_queries() -> Vec<Value> {
             "series": [{"event": "page_view", "math": "per_user_average"}]}),
         json!({"kind": "trends", "interval": "month", "timezone": BERLIN, "date_range": range("2026-10-01", "2026-11-30"),
             "series": [{"event": "feature_used", "math": "p90", "property": duration}, {"math": "unique_users"}]}),
+        // Quantiles of `value` (from the sketch with rollups), mid-hour ends.
+        json!({"kind": "trends", "interval": "week", "date_range": range("2026-10-06T10:20:00Z", "2026-11-17T08:45:00Z"), "series": [
+            {"event": "purchase", "math": "median", "property": "value"},
+            {"event": "purchase", "math": "p90", "property": "value"},
+            {"event": "workflow_run", "math": "p95", "property": "value"},
+            {"math": "p99", "property": "value"}, {"event": "purchase"}]}),
+        json!({"kind": "trends", "timezone": BERLIN, "date_range": dst, "compare": "previous_period",
+            "series": [{"event": "purchase", "math": "median", "property": "value"}]}),
+        // Breakdowns by a dimension (from `rollup_dimensions` with rollups), mid-hour ends.
+        json!({"kind": "trends", "timezone": BERLIN, "date_range": range("2026-10-21T07:10:00Z", "2026-11-03T19:30:00Z"), "series": [
+            {"event": "purchase"}, {"event": "purchase", "math": "sum", "property": "value"}, {"event": "page_view"}],
+            "breakdown": {"property": "country", "limit": 2, "other": true}}),
+        json!({"kind": "trends", "interval": "week", "date_range": all, "series": [
+            {}, {"math": "max", "property": "value"}, {"math": "avg", "property": "value"}],
+            "breakdown": {"property": "browser", "limit": 3}}),
+        json!({"kind": "trends", "interval": "week", "date_range": all, "series": [{"event": "workflow_run", "math": "min", "property": "value"}],
+            "breakdown": {"property": "entity_type"}}),
     ]
 }
 

@@ -158,6 +158,8 @@ impl<'d, 'a> Period<'_, 'd, 'a> {
                 compare,
                 values: l.values.iter().map(|v| v.map(Num)).collect(),
                 total: l.total.map(Num),
+                // Exact quantiles: no error to state.
+                relative_error: None,
             };
         let by_total = |a: &Line, b: &Line| {
             b.total.unwrap_or(f64::MIN).total_cmp(&a.total.unwrap_or(f64::MIN))
