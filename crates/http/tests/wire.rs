@@ -426,6 +426,10 @@ async fn hygiene_applies_to_every_source() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_answer_429_in_each_shape_and_store_nothing() {
+    // 5 events/s per user, bursts of 10. Each refused request below carries more events of
+    // `busy-user` than a full bucket holds, so it is refused however long the test takes (a
+    // bucket refills while a slow machine runs it); the bucket arithmetic over time is
+    // tested with a fake clock in `ingest::limiter`.
     let t = test_app_rate_limited(RateLimits { per_project: 1_000.0, per_user: 5.0 }).await;
     let burst: Vec<Value> = (0..10)
         .map(|i| json!({"event": "e", "user_id": "busy-user", "insert_id": format!("r{i}")}))
@@ -433,44 +437,46 @@ async fn rate_limits_answer_429_in_each_shape_and_store_nothing() {
     let ok = t.post("/api/v1/events", Some(&t.write_key), Value::Array(burst)).await;
     assert_eq!(ok.body["accepted"], 10, "a burst of twice the rate passes");
 
-    let native = t
-        .post(
-            "/api/v1/events",
-            Some(&t.write_key),
-            json!([{"event": "e", "user_id": "calm-user"}, {"event": "e", "user_id": "busy-user"}]),
-        )
-        .await;
+    let over_burst = 11;
+    let busy = |event: Value| std::iter::repeat_n(event, over_burst);
+    let native_events: Vec<Value> = std::iter::once(json!({"event": "e", "user_id": "calm-user"}))
+        .chain(busy(json!({"event": "e", "user_id": "busy-user"})))
+        .collect();
+    let native = t.post("/api/v1/events", Some(&t.write_key), Value::Array(native_events)).await;
     assert_eq!(native.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(native.body["error"]["code"], "rate_limited");
     assert!(native.headers.contains_key("retry-after"));
 
+    let amplitude_events: Vec<Value> =
+        std::iter::once(json!({"event_type": "e", "user_id": "calm-user"}))
+            .chain(busy(json!({"event_type": "e", "user_id": "busy-user"})))
+            .collect();
     let amplitude = post_json(
         &t,
         "/2/httpapi",
         &[],
-        json!({"api_key": t.write_key, "events": [
-        {"event_type": "e", "user_id": "calm-user"}, {"event_type": "e", "user_id": "busy-user"}]}),
+        json!({"api_key": t.write_key, "events": amplitude_events}),
     )
     .await;
     assert_eq!(amplitude.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(amplitude.body["code"], 429);
-    assert_eq!(amplitude.body["throttled_events"], json!([1]));
+    assert_eq!(amplitude.body["throttled_events"], json!((1..=over_burst).collect::<Vec<_>>()));
     assert_eq!(amplitude.body["throttled_users"], json!({"busy-user": 5.0}));
     assert_eq!(amplitude.body["eps_threshold"], 5.0);
 
-    let posthog = post_json(
-        &t,
-        "/batch/",
-        &[],
-        json!({"api_key": t.write_key, "batch": [{"event": "e", "distinct_id": "busy-user"}]}),
-    )
-    .await;
+    let posthog_batch: Vec<Value> =
+        busy(json!({"event": "e", "distinct_id": "busy-user"})).collect();
+    let posthog =
+        post_json(&t, "/batch/", &[], json!({"api_key": t.write_key, "batch": posthog_batch}))
+            .await;
     assert_eq!(posthog.status, StatusCode::TOO_MANY_REQUESTS);
+    let segment_batch: Vec<Value> =
+        busy(json!({"type": "track", "userId": "busy-user", "event": "e"})).collect();
     let segment = post_json(
         &t,
-        "/v1/track",
+        "/v1/batch",
         &[],
-        json!({"writeKey": t.write_key, "userId": "busy-user", "event": "e"}),
+        json!({"writeKey": t.write_key, "batch": segment_batch}),
     )
     .await;
     assert_eq!(
