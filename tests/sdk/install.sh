@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the official analytics SDKs (pinned) outside the clone, so the SDK harness in
-# tests/sdk/ can send real SDK traffic to Sextant, and an Amplitude Dashboard API client can
-# query it. Idempotent: a stamp file holding the pinned list makes a re-run with everything
+# tests/sdk/ can send real SDK traffic to Sextant, an Amplitude Dashboard API client can query
+# it, and schemathesis can fuzz the API from its OpenAPI description. Idempotent: a stamp file holding the pinned list makes a re-run with everything
 # present a no-op (~1 s).
 #   SEXTANT_SDK_DIR  install root (default ~/.cache/sextant/sdk): $DIR/node, $DIR/py
 set -euo pipefail
@@ -21,6 +21,7 @@ PY_PKGS=(
   "segment-analytics-python==2.4.0"
   "mixpanel==5.4.1"
   "pyamplitude==2.0.0"                   # Amplitude Dashboard REST API client (amplitude_dashboard.py)
+  "schemathesis==4.32.5"                 # fuzzes the API from /api/openapi.json (crates/cli/tests/openapi_fuzz.rs)
 )
 STAMP="$DIR/.installed"
 WANT="$(printf '%s\n' "${NPM_PKGS[@]}" "${PY_PKGS[@]}")"

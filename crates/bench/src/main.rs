@@ -121,6 +121,7 @@ async fn run(args: &Args) -> anyhow::Result<String> {
             kind: sextant_store::KeyKind::Secret,
             project_id: Some(project.id.clone()),
             name: "bench".into(),
+            role: Some(sextant_core::Role::Analyst),
         })
         .await?;
 

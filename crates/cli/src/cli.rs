@@ -37,9 +37,11 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Manage users.
+    /// Manage users (people who log in or come through a gateway).
     #[command(subcommand)]
     User(UserCommand),
+    /// Read the audit log: who read or changed what, newest first.
+    Audit(AuditArgs),
     /// Delete events older than each project's `retention_days` now (`serve` also does it
     /// daily). Needs the event store, so run it while no server holds the data directory.
     Retention,
@@ -187,6 +189,9 @@ pub enum KeyCommand {
         project: Option<String>,
         #[arg(long, value_enum, default_value = "secret")]
         kind: ProjectKeyKind,
+        /// What a secret key may do on its project.
+        #[arg(long, value_enum, default_value = "analyst", conflicts_with = "admin")]
+        role: RoleArg,
         #[arg(long, default_value = "cli")]
         name: String,
     },
@@ -205,8 +210,19 @@ pub enum ProjectKeyKind {
     Write,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Analyst,
+    Viewer,
+    BusinessViewer,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
+    /// Create a user; the password is read from stdin (one line) with --password-stdin, else
+    /// prompted for. Without a password (--no-password) the user can only come through a
+    /// gateway JWT.
     Create {
         #[arg(long)]
         email: String,
@@ -214,9 +230,46 @@ pub enum UserCommand {
         name: Option<String>,
         #[arg(long, default_value = "default")]
         org: String,
+        /// Role on the whole organization, or on --project only.
+        #[arg(long, value_enum, default_value = "viewer")]
+        role: RoleArg,
+        /// Project id or name the role applies to (default: the whole organization).
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long, conflicts_with = "no_password")]
+        password_stdin: bool,
+        #[arg(long)]
+        no_password: bool,
     },
     List {
         #[arg(long, default_value = "default")]
         org: String,
     },
+    /// Disable a user (by email or id): their logins, sessions and JWTs stop working.
+    Disable { user: String },
+    /// Enable a disabled user again.
+    Enable { user: String },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only this project (id or name).
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Only this organization (name or id).
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Only this actor: user:<id>, key:<id>, or an email (resolved to its user).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Only this operation, e.g. run_query, revoke_key, login.
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Since: RFC 3339, a date, or relative like -24h.
+    #[arg(long, allow_hyphen_values = true, default_value = "-7d")]
+    pub since: String,
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
 }

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use sextant_config::Settings;
-use sextant_http::{AppState, HttpLimits};
+use sextant_http::{AccessOptions, AppState, Gateway, HttpLimits};
 use sextant_ingest::{Committer, CommitterSettings, Ingestor, IngestorParts, RateLimits};
 use sextant_meta_sql::SqlMetaStore;
 use sextant_privacy::{Hasher, UserAgentParser};
@@ -83,11 +83,12 @@ pub async fn serve(
     let user_agents = tokio::task::spawn_blocking(UserAgentParser::new)
         .await?
         .context("cannot load the user-agent data")?;
+    let secret = privacy_secret(settings)?;
     let parts = IngestorParts {
         limits: settings.ingest.limits.clone(),
         max_events_per_request: settings.ingest.max_events_per_request,
         meta: Arc::clone(&meta),
-        hasher: privacy_hasher(settings)?,
+        hasher: Hasher::new(secret.clone()),
         user_agents: Arc::new(user_agents),
         rate_limits: RateLimits {
             per_project: settings.ingest.max_events_per_second_per_project as f64,
@@ -99,6 +100,7 @@ pub async fn serve(
     let retention = sextant_jobs::spawn_daily_retention(
         Arc::clone(&meta),
         Arc::clone(&events),
+        settings.audit.retention_days,
         Arc::clone(&metrics),
     );
     let limits = HttpLimits {
@@ -106,7 +108,8 @@ pub async fn serve(
         request_timeout: settings.server.request_timeout,
         max_buckets: settings.query.max_buckets,
     };
-    let state = AppState::new(meta, events, Arc::new(ingestor), metrics, limits);
+    let access = access_options(settings, &secret).await?;
+    let state = AppState::new(meta, events, Arc::new(ingestor), metrics, limits, access);
     let app = sextant_http::app(state);
     let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -130,20 +133,51 @@ pub async fn serve(
     Ok(())
 }
 
+/// How callers sign in and what protects the API, from the settings: gateway JWTs (their
+/// keys loaded now, so a bad JWKS stops the start), CORS, rate limits, and the key of the
+/// audit log's address hashes (derived from the server secret, never stored).
+async fn access_options(settings: &Settings, secret: &[u8]) -> anyhow::Result<AccessOptions> {
+    let auth = &settings.auth;
+    let gateway = match &auth.jwt {
+        Some(jwt) => {
+            let verifier = sextant_access::JwtVerifier::new(jwt.verifier.clone())
+                .await
+                .context("cannot set up gateway JWT sign-in (auth.jwt)")?;
+            Some(Gateway::new(verifier, jwt.header.clone(), jwt.organization.clone()))
+        }
+        None => None,
+    };
+    use sha2::Digest;
+    let audit_ip_key = sha2::Sha256::new()
+        .chain_update(b"sextant audit address v1\0")
+        .chain_update(secret)
+        .finalize()
+        .to_vec();
+    Ok(AccessOptions {
+        api_requests_per_second: auth.api_requests_per_second,
+        login_attempts_per_minute: auth.login_attempts_per_minute,
+        session_ttl: auth.session_ttl,
+        https: auth.secure_cookies,
+        cors_allowed_origins: auth.cors_allowed_origins.clone(),
+        gateway,
+        audit_ip_key,
+    })
+}
+
 /// File in the data directory holding the generated privacy secret when none is configured.
 const SECRET_FILE: &str = "privacy.secret";
 
-/// The configured privacy secret, else the one generated into the data directory on first
-/// start (owner-only permissions). Never the metadata database: a copy of the database must
-/// not be enough to recompute visitor hashes.
-fn privacy_hasher(settings: &Settings) -> anyhow::Result<Hasher> {
+/// The configured server secret (`privacy.secret`), else the one generated into the data
+/// directory on first start (owner-only permissions). Never the metadata database: a copy of
+/// the database must not be enough to recompute visitor or address hashes.
+fn privacy_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &settings.privacy.secret {
-        return Ok(Hasher::new(secret.as_bytes()));
+        return Ok(secret.as_bytes().to_vec());
     }
     let path = settings.storage.data_dir.join(SECRET_FILE);
     match std::fs::read_to_string(&path) {
         Ok(secret) if secret.trim().len() >= 16 => {
-            return Ok(Hasher::new(secret.trim().as_bytes()));
+            return Ok(secret.trim().as_bytes().to_vec());
         }
         Ok(_) => anyhow::bail!("{} is too short; delete it to generate a new one", path.display()),
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -156,7 +190,7 @@ fn privacy_hasher(settings: &Settings) -> anyhow::Result<Hasher> {
     let secret = hex::encode(bytes);
     write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
     tracing::info!(path = %path.display(), "generated the privacy secret (visitor hash salt key)");
-    Ok(Hasher::new(secret.as_bytes()))
+    Ok(secret.into_bytes())
 }
 
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {

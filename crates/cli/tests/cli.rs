@@ -175,3 +175,78 @@ fn project_settings_from_the_command_line() {
     assert!(!typo.status.success());
     assert!(String::from_utf8_lossy(&typo.stderr).contains("retention_dayz"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_keys_and_the_audit_log_from_the_command_line() {
+    let s = Sextant::new();
+    let (project, _write, _secret) = s.project("shop");
+    let mut create = s.command(&[
+        "user",
+        "create",
+        "--email",
+        "Ada@Example.com",
+        "--name",
+        "Ada",
+        "--role",
+        "analyst",
+        "--project",
+        "shop",
+        "--password-stdin",
+    ]);
+    let mut child = create
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"correct horse battery\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(printed.contains(&format!("analyst on {project}")), "{printed}");
+    let short = s.output(&["user", "create", "--email", "b@example.com", "--password-stdin"]);
+    assert!(!short.status.success(), "an empty password is refused");
+    let listed = s.run(&["user", "list"]);
+    assert!(listed.contains("ada@example.com") && listed.contains("yes"), "{listed}");
+
+    let viewer =
+        s.run(&["key", "create", "--project", "shop", "--role", "viewer"]).trim().to_owned();
+    let keys = s.run(&["key", "list", "--project", "shop"]);
+    assert!(keys.contains("viewer"), "{keys}");
+
+    let server = s.serve(&[]);
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("{}/api/v1/auth/login", server.url))
+        .json(&serde_json::json!({"email": "ada@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let query = serde_json::json!({"kind": "trends", "series": [{"event": "x"}], "date_range": {"from": "-1d"}});
+    let ran = http
+        .post(format!("{}/api/v1/query", server.url))
+        .bearer_auth(&viewer)
+        .json(&query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ran.status(), 200);
+
+    // The CLI reads the log while the server runs.
+    let log = s.run(&["audit", "--format", "json"]);
+    let records: Vec<Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let actions: Vec<&str> = records.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["run_query", "login"], "{log}");
+    let by_ada = s.run(&["audit", "--actor", "ada@example.com", "--format", "json"]);
+    assert_eq!(by_ada.lines().count(), 1, "{by_ada}");
+
+    s.run(&["user", "disable", "ada@example.com"]);
+    let refused = http
+        .post(format!("{}/api/v1/auth/login", server.url))
+        .json(&serde_json::json!({"email": "ada@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403, "disabled users cannot log in");
+    server.stop();
+}

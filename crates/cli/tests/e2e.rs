@@ -176,7 +176,13 @@ async fn quickstart_demo_prints_a_query_that_answers_correctly() {
 
     // Independently of the server's SQL: a device seen with a user id counts as that user (the
     // earliest such event decides), whichever events of it fall in the window.
-    let everything = all_events(&http, &server.url, &key, &[("limit", "1000")]).await;
+    // The printed key is a viewer token (queries only); raw events need an analyst's.
+    let analyst =
+        s.run(&["key", "create", "--project", "demo", "--role", "analyst"]).trim().to_owned();
+    let denied =
+        http.get(format!("{}/api/v1/events", server.url)).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(denied.status(), 403, "the quickstart key is read-only: no raw events");
+    let everything = all_events(&http, &server.url, &analyst, &[("limit", "1000")]).await;
     let mut links: BTreeMap<String, (String, String)> = BTreeMap::new();
     for e in &everything {
         if let (Some(user), Some(device)) = (e["user_id"].as_str(), e["device_id"].as_str()) {

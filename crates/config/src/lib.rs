@@ -2,10 +2,12 @@
 //! environment variables, then command-line flags) deserialized as loosely as the sources
 //! allow, then validated into typed [`Settings`] with errors that name the key at fault.
 
+mod auth;
 mod raw;
 mod settings;
 mod values;
 
+pub use auth::{AuditSettings, AuthSettings, JwtSettings};
 pub use raw::{Overrides, RawConfig};
 pub use settings::{
     DuckDbSettings, IngestSettings, LogFormat, LogSettings, PrivacySettings, QuerySettings,

@@ -19,6 +19,10 @@ pub struct RawConfig {
     pub privacy: RawPrivacy,
     #[serde(default)]
     pub log: RawLog,
+    #[serde(default)]
+    pub auth: RawAuth,
+    #[serde(default)]
+    pub audit: RawAudit,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -29,6 +33,8 @@ pub struct RawServer {
     pub request_timeout: Option<Text>,
     pub max_body_bytes: Option<ByteSize>,
     pub shutdown_grace: Option<Text>,
+    /// Web origins allowed to call the API from a browser (CORS); none by default.
+    pub cors_allowed_origins: Option<Vec<Text>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,6 +101,49 @@ pub struct RawQuery {
 pub struct RawLog {
     pub level: Option<Text>,
     pub format: Option<Text>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAuth {
+    pub session_ttl: Option<Text>,
+    pub api_requests_per_second: Option<u64>,
+    pub login_attempts_per_minute: Option<u64>,
+    pub jwt: Option<RawJwt>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJwt {
+    pub header: Option<Text>,
+    pub hs256_secret: Option<Text>,
+    pub jwks_file: Option<PathBuf>,
+    pub jwks_url: Option<Text>,
+    pub issuer: Option<Text>,
+    pub audience: Option<Text>,
+    pub email_claim: Option<Text>,
+    pub name_claim: Option<Text>,
+    pub roles_claim: Option<Text>,
+    pub organization: Option<Text>,
+    pub leeway: Option<Text>,
+    #[serde(default)]
+    pub roles: std::collections::BTreeMap<String, Text>,
+}
+
+impl std::fmt::Debug for RawJwt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawJwt")
+            .field("hs256_secret", &self.hs256_secret.as_ref().map(|_| "<redacted>"))
+            .field("jwks_file", &self.jwks_file)
+            .field("jwks_url", &self.jwks_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    pub retention_days: Option<u64>,
 }
 
 /// The most common keys, settable by command-line flags; they win over file and env.

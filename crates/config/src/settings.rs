@@ -1,6 +1,7 @@
 //! Typed, validated settings: what the rest of Sextant reads. Every default lives here.
 
 use crate::ConfigError;
+use crate::auth::{AuditSettings, AuthSettings, validate_audit, validate_auth};
 use crate::raw::RawConfig;
 use crate::values::{Text, parse_duration};
 use sextant_core::Limits;
@@ -19,6 +20,8 @@ pub struct Settings {
     pub query: QuerySettings,
     pub privacy: PrivacySettings,
     pub log: LogSettings,
+    pub auth: AuthSettings,
+    pub audit: AuditSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -260,8 +263,11 @@ impl RawConfig {
             }
         };
         let log = LogSettings { level: text_or(self.log.level, "info"), format };
+        let secure_cookies = server.public_url.starts_with("https://");
+        let auth = validate_auth(self.auth, secure_cookies, self.server.cors_allowed_origins)?;
+        let audit = validate_audit(self.audit)?;
 
-        Ok(Settings { server, storage, ingest, query, privacy, log })
+        Ok(Settings { server, storage, ingest, query, privacy, log, auth, audit })
     }
 }
 

@@ -112,3 +112,62 @@ fn missing_explicit_file_is_an_error() {
         .unwrap_err();
     assert_eq!(e.to_string(), "config file /no/such/sextant.toml does not exist");
 }
+
+#[test]
+fn gateway_jwts_map_claims_to_roles_and_keep_secrets_out_of_debug() {
+    let settings = from_toml_str(
+        r#"
+[server]
+public_url = "https://analytics.example.com"
+cors_allowed_origins = ["https://admin.example.com/"]
+[auth.jwt]
+hs256_secret = "a-secret-of-at-least-thirty-two-bytes"
+issuer = "https://idp.example.com/"
+roles_claim = "realm_access.roles"
+[auth.jwt.roles]
+"analytics" = "analyst"
+"shop-team" = "admin@shop"
+"#,
+    )
+    .unwrap();
+    assert!(settings.auth.secure_cookies, "https public URL");
+    assert_eq!(settings.auth.cors_allowed_origins, ["https://admin.example.com"]);
+    let jwt = settings.auth.jwt.as_ref().unwrap();
+    assert_eq!(jwt.header, "authorization");
+    assert_eq!(jwt.organization, "default");
+    assert_eq!(jwt.verifier.roles_claim, "realm_access.roles");
+    let mapped: Vec<(String, sextant_core::Role, Option<String>)> = jwt
+        .verifier
+        .role_map
+        .iter()
+        .map(|m| (m.claim_value.clone(), m.role, m.project.clone()))
+        .collect();
+    assert_eq!(
+        mapped,
+        [
+            ("analytics".into(), sextant_core::Role::Analyst, None),
+            ("shop-team".into(), sextant_core::Role::Admin, Some("shop".into())),
+        ]
+    );
+    assert!(!format!("{settings:?}").contains("thirty-two"), "secrets are redacted");
+
+    assert_eq!(
+        err("[auth.jwt]\nissuer = \"x\""),
+        "invalid `auth.jwt`: needs hs256_secret (prefer SEXTANT_AUTH__JWT__HS256_SECRET) or jwks_file / jwks_url"
+    );
+    assert_eq!(
+        err("[auth.jwt]\nhs256_secret = \"short\""),
+        "invalid `auth.jwt.hs256_secret`: needs at least 32 bytes"
+    );
+    assert!(
+        err("[auth.jwt]\njwks_file = \"/k.json\"\n[auth.jwt.roles]\nops = \"owner\"")
+            .starts_with("invalid `auth.jwt.roles`: `ops` maps to `owner`")
+    );
+    assert!(
+        err("[server]\ncors_allowed_origins = [\"app.example.com\"]").contains("is not an origin")
+    );
+    assert_eq!(
+        err("[audit]\nretention_days = 0"),
+        "invalid `audit.retention_days`: must be at least 1"
+    );
+}

@@ -41,16 +41,18 @@ pub const EVENT_FIELDS: [&str; 24] = [
 ///
 /// Common dimensions are first-class fields (stored as their own columns, so filters and
 /// breakdowns on them never parse JSON); everything else lives in `properties`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Event {
     pub project_id: ProjectId,
     /// Event type, such as `page_view` or `workflow_run`.
     pub event: String,
     /// When it happened (client clock), UTC, microsecond precision.
     #[serde(with = "micros_rfc3339")]
+    #[schemars(with = "String")]
     pub timestamp: DateTime<Utc>,
     /// When Sextant accepted it, UTC, microsecond precision.
     #[serde(with = "micros_rfc3339")]
+    #[schemars(with = "String")]
     pub received_at: DateTime<Utc>,
     /// Client-supplied idempotency key, or a server-generated UUID.
     pub insert_id: String,

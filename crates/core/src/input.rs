@@ -16,7 +16,7 @@ pub enum InputMode {
 }
 
 /// One problem with one field of one event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FieldError {
     pub field: String,
     pub code: &'static str,

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sextant_core::ErrorKind;
 use sextant_ingest::IngestError;
 use sextant_query::QueryError;
@@ -90,11 +90,31 @@ pub(crate) fn with_retry_after(mut response: Response, after: Option<Duration>) 
     response
 }
 
+/// The body of every error in Sextant's own API (wire formats answer in their own shapes).
+/// Some errors add fields next to `error`, such as per-event findings.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ErrorBody {
+    pub(crate) error: ErrorDetail,
+}
+
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ErrorDetail {
+    /// Stable and machine-readable, e.g. `invalid_query`, `rate_limited` (docs/api.md).
+    pub(crate) code: String,
+    /// For people; 5xx messages are generic, the details are in the server log.
+    pub(crate) message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(mut self) -> Response {
         let mut body = self.extra.take().unwrap_or_default();
         let public = self.public();
-        body.insert("error".into(), json!({ "code": public.code, "message": public.message }));
+        let error = ErrorBody {
+            error: ErrorDetail { code: public.code.to_owned(), message: public.message },
+        };
+        if let Ok(Value::Object(fields)) = serde_json::to_value(error) {
+            body.extend(fields);
+        }
         with_retry_after(
             (public.status, Json(Value::Object(body))).into_response(),
             public.retry_after,

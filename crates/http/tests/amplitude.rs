@@ -369,8 +369,12 @@ async fn credentials_are_a_write_key_and_a_secret_key_of_one_project() {
     let t = loaded().await;
     let org = t.meta.ensure_org("default").await.unwrap();
     let (other, other_write) = t.meta.create_project(&org.id, "other").await.unwrap();
-    let new_key =
-        NewKey { kind: KeyKind::Secret, project_id: Some(other.id.clone()), name: "o".into() };
+    let new_key = NewKey {
+        kind: KeyKind::Secret,
+        project_id: Some(other.id.clone()),
+        name: "o".into(),
+        role: Some(sextant_core::Role::Viewer),
+    };
     let other_secret = t.meta.create_key(new_key).await.unwrap().secret;
     let view = [("e", r#"{"event_type": "view"}"#)];
     let refused = [

@@ -128,6 +128,7 @@ async fn every_read_is_authenticated_and_scoped() {
             kind: KeyKind::Secret,
             project_id: Some(other.id.clone()),
             name: "o".into(),
+            role: Some(sextant_core::Role::Viewer),
         })
         .await
         .unwrap();
@@ -158,18 +159,29 @@ async fn every_read_is_authenticated_and_scoped() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
         assert_eq!(reply.body["error"]["code"], "unauthenticated");
     }
+    let trends =
+        json!({"kind": "trends", "series": [{"event": "mine"}], "date_range": {"from": "-1d"}});
     let forbidden = [
         t.get("/api/v1/events", Some(&t.write_key)).await,
-        t.post("/api/v1/query", Some(&t.write_key), json!({})).await,
-        t.get("/api/v1/events", Some(&t.admin_key)).await,
+        t.post("/api/v1/query", Some(&t.write_key), trends.clone()).await,
         t.post("/api/v1/events", Some(&t.admin_key), json!([event("x", "u", &recent(0))])).await,
         t.get("/metrics", Some(&t.secret_key)).await,
-        t.get("/api/v1/projects", Some(&t.secret_key)).await,
+        // A viewer token runs queries but does not read raw events.
+        t.get("/api/v1/events", Some(&other_secret.secret)).await,
     ];
     for reply in forbidden {
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
         assert_eq!(reply.body["error"]["code"], "forbidden");
     }
+    // Another project's id is invisible to a project key; an instance admin names the project.
+    let foreign = t.get(&format!("/api/v1/events?project={}", other.id), Some(&t.secret_key)).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.body);
+    let unnamed = t.get("/api/v1/events", Some(&t.admin_key)).await;
+    assert_eq!(unnamed.body["error"]["code"], "project_required");
+    let named = t.get(&format!("/api/v1/events?project={}", t.project), Some(&t.admin_key)).await;
+    assert_eq!(named.body["events"].as_array().unwrap().len(), 1);
+    let listed = t.get("/api/v1/projects", Some(&t.secret_key)).await;
+    assert_eq!(listed.body["projects"].as_array().unwrap().len(), 1, "a key sees its project only");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,7 +211,7 @@ async fn admin_manages_projects_and_keys() {
         .post(
             &format!("/api/v1/projects/{project}/keys"),
             Some(&t.admin_key),
-            json!({"kind": "secret", "name": "bi"}),
+            json!({"kind": "secret", "name": "bi", "role": "analyst"}),
         )
         .await;
     assert_eq!(key.status, StatusCode::CREATED, "{}", key.body);
@@ -226,7 +238,7 @@ async fn admin_manages_projects_and_keys() {
         .post(
             "/api/v1/projects/prj_nope/keys",
             Some(&t.admin_key),
-            json!({"kind": "secret", "name": "x"}),
+            json!({"kind": "secret", "name": "x", "role": "viewer"}),
         )
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);

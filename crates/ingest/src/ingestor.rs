@@ -15,14 +15,14 @@ use sextant_telemetry::{Metrics, OutcomeLabels};
 use std::sync::Arc;
 
 /// One rejected event: its position in the request and everything wrong with it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RejectedEvent {
     pub index: usize,
     pub errors: Vec<FieldError>,
 }
 
 /// What happened to a request's events.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct IngestReport {
     pub accepted: usize,
     pub rejected: usize,

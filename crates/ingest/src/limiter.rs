@@ -2,18 +2,10 @@
 //! sustained rate with bursts of twice as much. A request is admitted whole or not at all, so
 //! a client told to retry (429) never double-stores what it resends.
 
-use sextant_core::{Event, ProjectId};
+use sextant_core::{Event, KeyedBuckets, ProjectId};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// Buckets kept before idle ones are forgotten; after a prune, the next one waits until the
-/// map has doubled, so pruning costs O(1) per request on average however many users are
-/// active.
-const PRUNE_AT: usize = 100_000;
-/// A bucket untouched this long has refilled to its burst (twice the rate): forgetting it
-/// changes nothing.
-const IDLE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimits {
@@ -40,32 +32,26 @@ pub struct Throttled {
     pub indices: Vec<usize>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Project(ProjectId),
-    User(ProjectId, String),
-}
-
 pub(crate) struct Limiter {
     limits: RateLimits,
     buckets: Mutex<Buckets>,
 }
 
-#[derive(Default)]
 struct Buckets {
-    by_key: HashMap<Key, Bucket>,
-    prune_at: usize,
+    projects: KeyedBuckets<ProjectId>,
+    users: KeyedBuckets<(ProjectId, String)>,
 }
 
 impl Limiter {
     pub(crate) fn new(limits: RateLimits) -> Self {
-        Self { limits, buckets: Mutex::new(Buckets { by_key: HashMap::new(), prune_at: PRUNE_AT }) }
+        let (project, user) = (limits.per_project, limits.per_user);
+        Self {
+            limits,
+            buckets: Mutex::new(Buckets {
+                projects: KeyedBuckets::new(project, 2.0 * project),
+                users: KeyedBuckets::new(user, 2.0 * user),
+            }),
+        }
     }
 
     /// Takes tokens for `events` of `project` if every bucket involved has enough.
@@ -79,56 +65,40 @@ impl Limiter {
         events: &[Event],
         now: Instant,
     ) -> Result<(), Throttled> {
-        let mut wanted: HashMap<Key, f64> = HashMap::new();
-        if self.limits.per_project > 0.0 {
-            wanted.insert(Key::Project(project.clone()), events.len() as f64);
-        }
+        let mut per_user: HashMap<(ProjectId, String), f64> = HashMap::new();
         if self.limits.per_user > 0.0 {
             for e in events {
                 if let Some(user) = &e.person_id {
-                    *wanted.entry(Key::User(project.clone(), user.clone())).or_default() += 1.0;
+                    *per_user.entry((project.clone(), user.clone())).or_default() += 1.0;
                 }
             }
         }
-        if wanted.is_empty() {
+        let check_project = self.limits.per_project > 0.0;
+        if !check_project && per_user.is_empty() {
             return Ok(());
         }
-        let Ok(mut guard) = self.buckets.lock() else { return Ok(()) };
-        let state = &mut *guard;
-        let buckets = &mut state.by_key;
-        let mut short: Vec<(Key, f64)> = Vec::new();
-        for (key, need) in &wanted {
-            let rate = self.rate(key);
-            let bucket =
-                buckets.entry(key.clone()).or_insert(Bucket { tokens: 2.0 * rate, at: now });
-            let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-            bucket.tokens = (bucket.tokens + elapsed * rate).min(2.0 * rate);
-            bucket.at = now;
-            if bucket.tokens < *need {
-                short.push((key.clone(), (need - bucket.tokens) / rate));
+        let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
+        let need = events.len() as f64;
+        let project_wait =
+            if check_project { buckets.projects.check(project, need, now).err() } else { None };
+        let mut short: Vec<(String, Duration)> = Vec::new();
+        for (key, n) in &per_user {
+            if let Err(wait) = buckets.users.check(key, *n, now) {
+                short.push((key.1.clone(), wait));
             }
         }
-        if short.is_empty() {
-            for (key, need) in &wanted {
-                if let Some(bucket) = buckets.get_mut(key) {
-                    bucket.tokens -= need;
-                }
+        if project_wait.is_none() && short.is_empty() {
+            if check_project {
+                buckets.projects.take(project, need, now);
             }
-            if buckets.len() > state.prune_at {
-                buckets.retain(|_, b| now.saturating_duration_since(b.at) < IDLE);
-                state.prune_at = PRUNE_AT.max(2 * buckets.len());
+            for (key, n) in &per_user {
+                buckets.users.take(key, *n, now);
             }
             return Ok(());
         }
-        let wait = short.iter().map(|(_, seconds)| *seconds).fold(0.0, f64::max);
-        let project_hit = short.iter().any(|(key, _)| matches!(key, Key::Project(_)));
-        let users: Vec<String> = short
-            .iter()
-            .filter_map(|(key, _)| match key {
-                Key::User(_, user) => Some(user.clone()),
-                Key::Project(_) => None,
-            })
-            .collect();
+        let wait = short.iter().map(|(_, w)| *w).chain(project_wait).max().unwrap_or_default();
+        let users: Vec<String> = short.into_iter().map(|(user, _)| user).collect();
+        let project_hit = project_wait.is_some();
         let indices = events
             .iter()
             .enumerate()
@@ -137,18 +107,11 @@ impl Limiter {
             .collect();
         let threshold = if project_hit { self.limits.per_project } else { self.limits.per_user };
         Err(Throttled {
-            retry_after: Duration::from_secs_f64(wait.clamp(1.0, 3600.0).ceil()),
+            retry_after: Duration::from_secs_f64(wait.as_secs_f64().clamp(1.0, 3600.0).ceil()),
             threshold,
             users,
             indices,
         })
-    }
-
-    fn rate(&self, key: &Key) -> f64 {
-        match key {
-            Key::Project(_) => self.limits.per_project,
-            Key::User(..) => self.limits.per_user,
-        }
     }
 }
 

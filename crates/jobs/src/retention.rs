@@ -1,6 +1,7 @@
 //! Raw events older than their project's `retention_days` (180 by default) are deleted once a
 //! day, as one range delete per project (a whole-partition drop on backends that partition by
-//! time). The outcome is logged and exported in `/metrics`.
+//! time); so are audit records older than `audit.retention_days` and expired web sessions. The
+//! outcome is logged and exported in `/metrics`.
 
 use crate::JobError;
 use chrono::{DateTime, Duration, Utc};
@@ -19,13 +20,16 @@ const FIRST_RUN_AFTER: std::time::Duration = std::time::Duration::from_secs(600)
 pub struct RetentionReport {
     pub projects: usize,
     pub deleted_events: u64,
+    pub deleted_audit_records: u64,
 }
 
-/// Deletes, for every project, the events stamped before `now - retention_days`.
+/// Deletes, for every project, the events stamped before `now - retention_days`, and the
+/// audit records older than `audit_retention_days`.
 pub async fn enforce_retention(
     meta: &dyn MetaStore,
     events: &dyn EventStore,
     now: DateTime<Utc>,
+    audit_retention_days: u32,
     metrics: &Metrics,
 ) -> Result<RetentionReport, JobError> {
     let mut report = RetentionReport::default();
@@ -43,6 +47,8 @@ pub async fn enforce_retention(
         report.projects += 1;
         report.deleted_events += deleted;
     }
+    let audit_cutoff = now - Duration::days(i64::from(audit_retention_days));
+    report.deleted_audit_records = meta.purge_expired(audit_cutoff, now).await?;
     metrics.retention_deleted_events.inc_by(report.deleted_events);
     metrics.retention_last_run.set(now.timestamp());
     Ok(report)
@@ -53,12 +59,22 @@ pub async fn enforce_retention(
 pub fn spawn_daily_retention(
     meta: Arc<dyn MetaStore>,
     events: Arc<dyn EventStore>,
+    audit_retention_days: u32,
     metrics: Arc<Metrics>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         tokio::time::sleep(FIRST_RUN_AFTER).await;
         loop {
-            match enforce_retention(meta.as_ref(), events.as_ref(), Utc::now(), &metrics).await {
+            let now = Utc::now();
+            let outcome = enforce_retention(
+                meta.as_ref(),
+                events.as_ref(),
+                now,
+                audit_retention_days,
+                &metrics,
+            )
+            .await;
+            match outcome {
                 Ok(report) => tracing::info!(?report, "retention job done"),
                 Err(e) => tracing::error!(error = %e, "retention job failed; retrying in 24 h"),
             }
@@ -103,15 +119,40 @@ mod tests {
         }
         events.append(batch).await.unwrap();
 
+        let audit = |id: &str, days_ago: i64| sextant_store::AuditRecord {
+            id: id.into(),
+            at: now - Duration::days(days_ago),
+            org_id: None,
+            project_id: None,
+            actor: "key:key_x".into(),
+            actor_name: None,
+            key_id: Some("key_x".into()),
+            via: "api_key".into(),
+            action: "run_query".into(),
+            method: "POST".into(),
+            path: "/api/v1/query".into(),
+            status: 200,
+            ip_hash: None,
+        };
+        meta.append_audit(&[audit("0190-a", 400), audit("0190-b", 10)]).await.unwrap();
+
         let metrics = Metrics::new();
-        let report = enforce_retention(&meta, &events, now, &metrics).await.unwrap();
-        assert_eq!(report, RetentionReport { projects: 2, deleted_events: 4 + 2 });
+        let report = enforce_retention(&meta, &events, now, 365, &metrics).await.unwrap();
+        assert_eq!(
+            report,
+            RetentionReport { projects: 2, deleted_events: 4 + 2, deleted_audit_records: 1 }
+        );
+        let kept = meta
+            .list_audit(&sextant_store::AuditFilter { limit: 10, ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(kept.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["0190-b"]);
         assert_eq!(events.project_stats(&short.id).await.unwrap().events, 2);
         assert_eq!(events.project_stats(&default.id).await.unwrap().events, 4);
         let text = metrics.encode();
         assert!(text.contains("sextant_retention_deleted_events_total 6"), "{text}");
         // A second run finds nothing more.
-        let again = enforce_retention(&meta, &events, now, &metrics).await.unwrap();
+        let again = enforce_retention(&meta, &events, now, 365, &metrics).await.unwrap();
         assert_eq!(again.deleted_events, 0);
     }
 }

@@ -2,15 +2,18 @@
 //! on one code path (portable SQL, one set of migrations), both held to the same conformance
 //! suite.
 
+mod audit;
 mod keys;
 mod rows;
+mod users;
 
 use async_trait::async_trait;
+use chrono::DateTime;
 use chrono::Utc;
 use sextant_core::{OrgId, ProjectId};
 use sextant_store::{
-    ApiKey, CreatedKey, KeyKind, MetaStore, NewKey, Organization, Project, ProjectSettings,
-    StoreError, User,
+    ApiKey, AuditFilter, AuditRecord, CreatedKey, KeyKind, MetaStore, NewKey, NewUser,
+    Organization, Project, ProjectSettings, StoreError, User, UserChange, UserCredentials,
 };
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Row};
@@ -96,7 +99,8 @@ fn now_micros() -> i64 {
     Utc::now().timestamp_micros()
 }
 
-const KEY_COLUMNS: &str = "id, kind, project_id, name, prefix, public_key, created_at, revoked_at";
+const KEY_COLUMNS: &str =
+    "id, kind, project_id, name, prefix, public_key, role, created_at, revoked_at, last_used_at";
 
 #[async_trait]
 impl MetaStore for SqlMetaStore {
@@ -166,6 +170,7 @@ impl MetaStore for SqlMetaStore {
                 kind: KeyKind::Write,
                 project_id: Some(project.id.clone()),
                 name: "default write key".into(),
+                role: None,
             },
         )
         .await?;
@@ -239,6 +244,11 @@ impl MetaStore for SqlMetaStore {
                 "admin keys have no project; write and secret keys need one".into(),
             ));
         }
+        if (key.kind == KeyKind::Secret) != key.role.is_some() {
+            return Err(StoreError::Invalid(
+                "secret keys need a role; write and admin keys have none".into(),
+            ));
+        }
         let mut conn = self.pool.acquire().await.map_err(db_error)?;
         insert_key(&mut conn, &key).await
     }
@@ -285,52 +295,76 @@ impl MetaStore for SqlMetaStore {
         row.as_ref().map(rows::api_key).transpose()
     }
 
-    async fn create_user(
-        &self,
-        org: &OrgId,
-        email: &str,
-        name: Option<&str>,
-    ) -> Result<User, StoreError> {
-        let email = email.trim().to_lowercase();
-        if !email.contains('@') || email.len() > 320 {
-            return Err(StoreError::Invalid(format!("`{email}` is not an email address")));
-        }
-        let user = User {
-            id: keys::new_id("usr"),
-            org_id: org.clone(),
-            email,
-            name: name.map(str::to_owned),
-            created_at: rows::micros_to_time(now_micros())?,
-        };
-        sqlx::query(
-            "INSERT INTO users (id, org_id, email, name, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&user.id)
-        .bind(org.as_str())
-        .bind(&user.email)
-        .bind(user.name.as_deref())
-        .bind(user.created_at.timestamp_micros())
-        .execute(&self.pool)
-        .await
-        .map_err(|e| match db_error(e) {
-            StoreError::Conflict(_) => {
-                StoreError::Conflict(format!("a user with email {} already exists", user.email))
-            }
-            StoreError::NotFound(_) => {
-                StoreError::NotFound(format!("organization {org} does not exist"))
-            }
-            other => other,
-        })?;
-        Ok(user)
+    async fn touch_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+            .bind(at.timestamp_micros())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
+        users::create(&self.pool, user).await
     }
 
     async fn list_users(&self, org: &OrgId) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query("SELECT id, org_id, email, name, created_at FROM users WHERE org_id = $1 ORDER BY email")
-            .bind(org.as_str())
-            .fetch_all(&self.pool)
+        users::list(&self.pool, org).await
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        users::get(&self.pool, id).await
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserCredentials>, StoreError> {
+        users::by_email(&self.pool, email).await
+    }
+
+    async fn update_user(&self, id: &str, change: UserChange) -> Result<User, StoreError> {
+        users::update(&self.pool, id, change).await
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        users::create_session(&self.pool, token_hash, user_id, expires_at).await
+    }
+
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        users::session_user(&self.pool, token_hash, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM user_sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
             .await
-            .map_err(db_error)?;
-        rows.iter().map(rows::user).collect()
+            .map_err(db_error)
+            .map(drop)
+    }
+
+    async fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        audit::append(&self.pool, records).await
+    }
+
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
+        audit::list(&self.pool, filter).await
+    }
+
+    async fn purge_expired(
+        &self,
+        audit_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        audit::purge(&self.pool, audit_before, now).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -355,10 +389,12 @@ async fn insert_key(
         name: name.to_owned(),
         prefix,
         public_key,
+        role: key.role,
         created_at: rows::micros_to_time(now_micros())?,
         revoked_at: None,
+        last_used_at: None,
     };
-    sqlx::query("INSERT INTO api_keys (id, kind, project_id, name, prefix, key_hash, public_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+    sqlx::query("INSERT INTO api_keys (id, kind, project_id, name, prefix, key_hash, public_key, role, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
         .bind(&stored.id)
         .bind(stored.kind.as_str())
         .bind(stored.project_id.as_ref().map(ProjectId::as_str))
@@ -366,6 +402,7 @@ async fn insert_key(
         .bind(&stored.prefix)
         .bind(hash)
         .bind(stored.public_key.as_deref())
+        .bind(stored.role.map(sextant_core::Role::as_str))
         .bind(stored.created_at.timestamp_micros())
         .execute(conn)
         .await

@@ -95,7 +95,7 @@ pub enum Plan {
 }
 
 /// The answer to any [`Query`], tagged with its kind.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum QueryResult {
     Trends(TrendsResult),

@@ -15,7 +15,7 @@ pub const MAX_PAGE_SIZE: usize = 1000;
 pub const EVENT_COLUMNS: [&str; 24] = sextant_core::EVENT_FIELDS;
 
 /// Which events to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventListQuery {
     /// Page size, 1..=1000 (default 100).
@@ -33,7 +33,7 @@ pub struct EventListQuery {
     pub to: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct EventPage {
     pub events: Vec<Event>,
     /// Pass back as `cursor` for the next page; absent on the last page.

@@ -23,6 +23,20 @@ impl Serialize for Num {
     }
 }
 
+impl schemars::JsonSchema for Num {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Num".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "number"})
+    }
+}
+
 impl From<u64> for Num {
     fn from(v: u64) -> Self {
         #[allow(clippy::cast_precision_loss)]
@@ -44,6 +58,20 @@ impl LocalTime {
 impl std::fmt::Display for LocalTime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    }
+}
+
+impl schemars::JsonSchema for LocalTime {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "LocalTime".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "date-time"})
     }
 }
 
@@ -76,7 +104,7 @@ pub(crate) fn percent(part: u64, whole: u64) -> f64 {
     (ratio * 10_000.0).round() / 100.0
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FunnelResult {
     pub order: FunnelOrder,
     pub window_seconds: i64,
@@ -89,14 +117,14 @@ pub struct FunnelResult {
     pub conversion_trend: ConversionTrend,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FunnelGroup {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breakdown_value: Option<Value>,
     pub steps: Vec<FunnelStep>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FunnelStep {
     pub step: usize,
     pub label: String,
@@ -110,7 +138,7 @@ pub struct FunnelStep {
     pub median_seconds_from_previous: Option<Num>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct HistogramBin {
     pub from_seconds: Num,
     /// `null` for an open-ended last bin.
@@ -118,7 +146,7 @@ pub struct HistogramBin {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ConversionTrend {
     pub interval: Interval,
     pub buckets: Vec<LocalTime>,
@@ -128,14 +156,14 @@ pub struct ConversionTrend {
     pub rate: Vec<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FunnelPersonsResult {
     pub persons: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RetentionResult {
     pub period: Interval,
     pub from: LocalTime,
@@ -146,7 +174,7 @@ pub struct RetentionResult {
     pub summary: Vec<RetentionSummary>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Cohort {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breakdown_value: Option<Value>,
@@ -159,7 +187,7 @@ pub struct Cohort {
     pub percentages: Vec<Option<f64>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RetentionSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breakdown_value: Option<Value>,
@@ -169,7 +197,7 @@ pub struct RetentionSummary {
     pub percentages: Vec<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ActiveUsersResult {
     pub from: LocalTime,
     pub to: LocalTime,
@@ -179,7 +207,7 @@ pub struct ActiveUsersResult {
     pub mau: Vec<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StickinessResult {
     pub period: Interval,
     pub from: LocalTime,
@@ -189,13 +217,13 @@ pub struct StickinessResult {
     pub periods: Vec<StickinessPeriod>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StickinessPeriod {
     pub start: LocalTime,
     pub counts: Vec<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LifecycleResult {
     pub interval: Interval,
     pub from: LocalTime,
@@ -207,7 +235,7 @@ pub struct LifecycleResult {
     pub dormant: Vec<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SessionsResult {
     pub interval: Interval,
     pub from: LocalTime,
@@ -229,7 +257,7 @@ pub struct SessionsResult {
     pub exit_routes: Vec<RouteCount>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SessionTotals {
     pub sessions: u64,
     pub avg_seconds: Option<Num>,
@@ -238,13 +266,13 @@ pub struct SessionTotals {
     pub bounce_rate: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RouteCount {
     pub route: Option<String>,
     pub sessions: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PathsResult {
     pub from: LocalTime,
     pub to: LocalTime,
@@ -254,13 +282,13 @@ pub struct PathsResult {
     pub transitions: Vec<Transition>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PathCount {
     pub events: Vec<String>,
     pub people: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Transition {
     /// Position of `from` in its walk, listed in time order (0 = the walk's first event).
     pub step: usize,

@@ -14,7 +14,7 @@ use serde_json::Value;
 use sextant_core::micros_to_datetime;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct TrendsResult {
     pub interval: Interval,
     pub from: LocalTime,
@@ -24,7 +24,7 @@ pub struct TrendsResult {
     pub series: Vec<SeriesResult>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SeriesResult {
     /// Index of the series in the query; the formula's index is the number of series.
     pub series: usize,

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 pub type RowSink = Box<dyn FnMut(Vec<Cell>) -> Result<(), StoreError> + Send>;
 
 /// What a backend knows about one project's events.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ProjectStats {
     pub events: u64,
     pub oldest: Option<DateTime<Utc>>,
@@ -23,7 +23,7 @@ pub struct ProjectStats {
 }
 
 /// What an append did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Appended {
     pub stored: usize,
     /// Events whose `(project_id, insert_id)` was already stored within the dedup window (or

@@ -2,6 +2,8 @@
 //! through these traits; backends (DuckDB, later ClickHouse; SQLite, later PostgreSQL)
 //! implement them and prove it by passing the shared conformance suite.
 
+mod accounts;
+mod audit;
 mod error;
 mod event_store;
 mod meta_store;
@@ -10,7 +12,9 @@ mod project_settings;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use accounts::{NewUser, User, UserChange, UserCredentials};
+pub use audit::{AuditFilter, AuditRecord};
 pub use error::StoreError;
 pub use event_store::{Appended, EventStore, ProjectStats, RowSink};
-pub use meta_store::{ApiKey, CreatedKey, KeyKind, MetaStore, NewKey, Organization, Project, User};
+pub use meta_store::{ApiKey, CreatedKey, KeyKind, MetaStore, NewKey, Organization, Project};
 pub use project_settings::{ProjectSettings, internal_user_digest};

@@ -1,19 +1,23 @@
-//! The metadata side of storage: organizations, projects, API keys and users.
+//! The metadata side of storage: organizations, projects, API keys, users and their
+//! sessions, and the audit log.
 
-use crate::{ProjectSettings, StoreError};
+use crate::{
+    AuditFilter, AuditRecord, NewUser, ProjectSettings, StoreError, User, UserChange,
+    UserCredentials,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sextant_core::{OrgId, ProjectId};
+use sextant_core::{OrgId, ProjectId, Role};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Organization {
     pub id: OrgId,
     pub name: String,
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Project {
     pub id: ProjectId,
     pub org_id: OrgId,
@@ -21,13 +25,13 @@ pub struct Project {
     pub created_at: DateTime<Utc>,
 }
 
-/// What a key may do. Later issues add roles; the kinds stay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What a key is for; secret keys also carry a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyKind {
     /// Public, per project: may only send events. Safe to embed in web pages and apps.
     Write,
-    /// Secret, per project: reads and queries that project.
+    /// Secret, per project: a service token acting with its role on that project.
     Secret,
     /// Secret, instance-wide: manages organizations, projects and keys.
     Admin,
@@ -48,7 +52,7 @@ impl KeyKind {
 }
 
 /// A stored key. The secret itself is never stored for secret and admin keys, only its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ApiKey {
     pub id: String,
     pub kind: KeyKind,
@@ -60,8 +64,13 @@ pub struct ApiKey {
     /// The whole key, for public write keys only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
+    /// The role of a secret key on its project; `None` for write and admin keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Last successful authentication, to the minute (see `MetaStore::touch_key`).
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -69,23 +78,16 @@ pub struct NewKey {
     pub kind: KeyKind,
     pub project_id: Option<ProjectId>,
     pub name: String,
+    /// Required for secret keys, refused for the others.
+    pub role: Option<Role>,
 }
 
 /// A key just created: the only moment its secret is known.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CreatedKey {
     #[serde(flatten)]
     pub key: ApiKey,
     pub secret: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct User {
-    pub id: String,
-    pub org_id: OrgId,
-    pub email: String,
-    pub name: Option<String>,
-    pub created_at: DateTime<Utc>,
 }
 
 /// A metadata backend.
@@ -120,13 +122,43 @@ pub trait MetaStore: Send + Sync + 'static {
     /// The live (unrevoked) key with this secret, if any.
     async fn authenticate(&self, secret: &str) -> Result<Option<ApiKey>, StoreError>;
 
-    async fn create_user(
-        &self,
-        org: &OrgId,
-        email: &str,
-        name: Option<&str>,
-    ) -> Result<User, StoreError>;
+    /// Records that a key authenticated at `at` (callers throttle this to about once a
+    /// minute per key).
+    async fn touch_key(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Creates a user; emails are unique across the instance (stored lowercase).
+    async fn create_user(&self, user: NewUser) -> Result<User, StoreError>;
     async fn list_users(&self, org: &OrgId) -> Result<Vec<User>, StoreError>;
+    async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError>;
+    /// The user with this email (any case) and their password hash, for logins.
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserCredentials>, StoreError>;
+    /// Changes a user. Disabling or changing the password ends their sessions.
+    async fn update_user(&self, id: &str, change: UserChange) -> Result<User, StoreError>;
+
+    /// Stores a web session (by the SHA-256 of its token) until `expires_at`.
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The user of a live session: not expired at `now`, user not disabled.
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError>;
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    async fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError>;
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;
+    /// Deletes audit records older than `audit_before` and sessions expired at `now`; returns
+    /// how many audit records went.
+    async fn purge_expired(
+        &self,
+        audit_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProjectSettings {
     /// Event types this project accepts; empty accepts any. Checked at ingestion, so adding a
@@ -32,6 +32,10 @@ pub struct ProjectSettings {
     /// Sites (host names) whose Plausible-tracker events belong to this project; the tracker
     /// sends only the site's domain. Its write key works as a domain too.
     pub domains: Vec<String>,
+    /// Event types business viewers may query (every series and step must name one); unset,
+    /// they may query any event type (still aggregates only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub business_events: Option<Vec<String>>,
 }
 
 impl Default for ProjectSettings {
@@ -47,6 +51,7 @@ impl Default for ProjectSettings {
             retention_days: 180,
             session_timeout_minutes: 30,
             domains: Vec::new(),
+            business_events: None,
         }
     }
 }
@@ -76,6 +81,9 @@ impl ProjectSettings {
         }
         if let Some(bad) = self.allowed_events.iter().find(|e| e.trim().is_empty()) {
             return Err(format!("`allowed_events` contains a blank name `{bad}`"));
+        }
+        if let Some(bad) = self.business_events.iter().flatten().find(|e| e.trim().is_empty()) {
+            return Err(format!("`business_events` contains a blank name `{bad}`"));
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
-//! `sextant project|key|user`: metadata only, so they work while a server is running.
+//! `sextant project|key`: metadata only, so they work while a server is running.
 
-use crate::cli::{KeyCommand, ProjectCommand, ProjectKeyKind, UserCommand};
+use crate::cli::{KeyCommand, ProjectCommand, ProjectKeyKind};
 use crate::commands::find_project;
 use crate::runtime::Stores;
 use anyhow::Context;
@@ -57,17 +57,17 @@ pub(crate) async fn project(command: ProjectCommand, settings: Settings) -> anyh
 pub(crate) async fn key(command: KeyCommand, settings: Settings) -> anyhow::Result<()> {
     let meta = Stores::open_meta(&settings).await?;
     match command {
-        KeyCommand::Create { admin, project, kind, name } => {
+        KeyCommand::Create { admin, project, kind, role, name } => {
             let new = if admin {
-                NewKey { kind: KeyKind::Admin, project_id: None, name }
+                NewKey { kind: KeyKind::Admin, project_id: None, name, role: None }
             } else {
                 let project =
                     find_project(meta.as_ref(), project.as_deref().unwrap_or_default()).await?;
-                let kind = match kind {
-                    ProjectKeyKind::Secret => KeyKind::Secret,
-                    ProjectKeyKind::Write => KeyKind::Write,
+                let (kind, role) = match kind {
+                    ProjectKeyKind::Secret => (KeyKind::Secret, Some(super::accounts::role(role))),
+                    ProjectKeyKind::Write => (KeyKind::Write, None),
                 };
-                NewKey { kind, project_id: Some(project.id), name }
+                NewKey { kind, project_id: Some(project.id), name, role }
             };
             let created = meta.create_key(new).await?;
             let scope = created
@@ -75,8 +75,9 @@ pub(crate) async fn key(command: KeyCommand, settings: Settings) -> anyhow::Resu
                 .project_id
                 .as_ref()
                 .map_or_else(|| "instance-wide".to_owned(), |p| format!("project {p}"));
+            let role = created.key.role.map(|r| format!(", role {r}")).unwrap_or_default();
             eprintln!(
-                "created {} key {} ({scope}); it is shown only now:",
+                "created {} key {} ({scope}{role}); it is shown only now:",
                 created.key.kind.as_str(),
                 created.key.id
             );
@@ -88,16 +89,31 @@ pub(crate) async fn key(command: KeyCommand, settings: Settings) -> anyhow::Resu
                 None => None,
             };
             let mut table = Table::new();
-            table.set_header(["id", "kind", "project", "name", "key", "created", "revoked"]);
+            table.set_header([
+                "id",
+                "kind",
+                "role",
+                "project",
+                "name",
+                "key",
+                "created",
+                "last used",
+                "revoked",
+            ]);
+            let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map_or_else(String::new, |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            };
             for k in meta.list_keys(project.as_ref()).await? {
                 table.add_row([
                     k.id,
                     k.kind.as_str().to_owned(),
+                    k.role.map_or_else(String::new, |r| r.to_string()),
                     k.project_id.map_or_else(String::new, |p| p.to_string()),
                     k.name,
                     k.public_key.unwrap_or_else(|| format!("{}…", k.prefix)),
-                    k.created_at.to_rfc3339(),
-                    k.revoked_at.map_or_else(String::new, |t| t.to_rfc3339()),
+                    time(Some(k.created_at)),
+                    time(k.last_used_at),
+                    time(k.revoked_at),
                 ]);
             }
             println!("{table}");
@@ -105,37 +121,6 @@ pub(crate) async fn key(command: KeyCommand, settings: Settings) -> anyhow::Resu
         KeyCommand::Revoke { id } => {
             let key = meta.revoke_key(&id).await?;
             println!("revoked {} key {}", key.kind.as_str(), key.id);
-        }
-    }
-    meta.close().await;
-    Ok(())
-}
-
-pub(crate) async fn user(command: UserCommand, settings: Settings) -> anyhow::Result<()> {
-    let meta = Stores::open_meta(&settings).await?;
-    match command {
-        UserCommand::Create { email, name, org } => {
-            let org = meta.ensure_org(&org).await?;
-            let user = meta.create_user(&org.id, &email, name.as_deref()).await?;
-            println!("created user {} ({}) in organization {}", user.email, user.id, org.name);
-        }
-        UserCommand::List { org: name } => {
-            let orgs = meta.list_orgs().await?;
-            let org = orgs
-                .into_iter()
-                .find(|o| o.name == name)
-                .ok_or_else(|| anyhow::anyhow!("no organization `{name}`"))?;
-            let mut table = Table::new();
-            table.set_header(["id", "email", "name", "created"]);
-            for u in meta.list_users(&org.id).await? {
-                table.add_row([
-                    u.id,
-                    u.email,
-                    u.name.unwrap_or_default(),
-                    u.created_at.to_rfc3339(),
-                ]);
-            }
-            println!("{table}");
         }
     }
     meta.close().await;

@@ -1,5 +1,6 @@
 //! One module per command family.
 
+mod accounts;
 mod admin;
 mod demo;
 mod query;
@@ -20,7 +21,8 @@ pub(crate) async fn dispatch(command: Command, settings: Settings) -> anyhow::Re
         Command::Export(args) => transfer::export(args, settings).await,
         Command::Project(command) => admin::project(command, settings).await,
         Command::Key(command) => admin::key(command, settings).await,
-        Command::User(command) => admin::user(command, settings).await,
+        Command::User(command) => accounts::user(command, settings).await,
+        Command::Audit(args) => accounts::audit(args, settings).await,
         Command::Retention => retention(settings).await,
     }
 }
@@ -32,14 +34,15 @@ async fn retention(settings: Settings) -> anyhow::Result<()> {
         stores.meta.as_ref(),
         stores.events.as_ref(),
         chrono::Utc::now(),
+        settings.audit.retention_days,
         &metrics,
     )
     .await;
     stores.close().await?;
     let report = outcome.context("retention failed")?;
     println!(
-        "retention: {} projects checked, {} old events deleted",
-        report.projects, report.deleted_events
+        "retention: {} projects checked, {} old events deleted, {} old audit records deleted",
+        report.projects, report.deleted_events, report.deleted_audit_records
     );
     Ok(())
 }

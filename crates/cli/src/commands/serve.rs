@@ -65,6 +65,7 @@ async fn prepare_demo(stores: &Stores, events: u64) -> anyhow::Result<String> {
             kind: KeyKind::Secret,
             project_id: Some(project.id.clone()),
             name: QUICKSTART_KEY.into(),
+            role: Some(sextant_core::Role::Viewer),
         })
         .await?;
     let query = r#"{"kind":"trends","series":[{"event":"page_view","math":"unique_users"},{"event":"purchase"}],"interval":"day","date_range":{"from":"-7d"}}"#;

@@ -1,27 +1,45 @@
 //! Liveness, readiness and metrics.
 
-use crate::auth::{Action, Caller};
+use crate::api::{Api, Operation};
+use crate::auth::Caller;
+use crate::routes::tags;
 use crate::{ApiError, AppState};
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::json;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+pub(crate) fn api() -> Api {
+    Api::new()
+        .add(
+            Operation::get("/healthz", "healthz", "The process is up (says nothing about storage)")
+                .tag(tags::HEALTH)
+                .public(),
+            healthz,
+        )
+        .add(
+            Operation::get("/readyz", "readyz", "Both stores answer: send traffic here")
+                .tag(tags::HEALTH)
+                .public()
+                .also(&[503]),
+            readyz,
+        )
+        .add(
+            Operation::get(
+                "/metrics",
+                "metrics",
+                "Prometheus metrics of the whole server (instance admin key)",
+            )
+            .tag(tags::HEALTH),
+            metrics,
+        )
 }
 
-/// The process is up. Says nothing about storage.
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Both stores answer; load balancers should send traffic.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let (meta, events) = tokio::join!(state.meta.ping(), state.events.ping());
     let check =
@@ -38,12 +56,12 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     (status, Json(body))
 }
 
-/// Prometheus text format; needs an admin key (the numbers describe every project).
+/// Prometheus text format; needs an instance admin key (the numbers describe every project).
 async fn metrics(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Action::Admin)?;
+    caller.instance()?;
     Ok((
         [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
         state.metrics.encode(),

@@ -1,14 +1,31 @@
-//! One module per resource, each with `fn router() -> Router<AppState>`.
+//! One module per resource, each with `fn api() -> Api`: its operations and their handlers.
 
+pub(crate) mod accounts;
 pub(crate) mod admin;
 pub(crate) mod amplitude;
+pub(crate) mod audit;
+pub(crate) mod docs;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod query;
+pub(crate) mod session;
 pub(crate) mod wire;
 
+/// OpenAPI tags, one per group of operations.
+pub(crate) mod tags {
+    pub(crate) const HEALTH: &str = "Health";
+    pub(crate) const INGESTION: &str = "Ingestion";
+    pub(crate) const QUERIES: &str = "Queries";
+    pub(crate) const ADMIN: &str = "Administration";
+    pub(crate) const ACCOUNTS: &str = "Accounts";
+    pub(crate) const AUDIT: &str = "Audit log";
+    pub(crate) const AMPLITUDE: &str = "Amplitude Dashboard API";
+    pub(crate) const WIRE: &str = "Other tools' ingestion";
+}
+
 use crate::ApiError;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::Query;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::http::{StatusCode, Uri};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -36,4 +53,11 @@ pub(crate) fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError>
     serde_json::from_slice(body).map_err(|e| {
         ApiError::invalid(format!("invalid request body: {e}")).with_code("invalid_body")
     })
+}
+
+/// A parsed query string, with a malformed one reported in our error shape.
+pub(crate) fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query
+        .map(|Query(params)| params)
+        .map_err(|e| ApiError::invalid(e.body_text()).with_code("invalid_parameters"))
 }

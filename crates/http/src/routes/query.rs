@@ -1,38 +1,75 @@
-//! `POST /api/v1/query`: run any query spec against the caller's project. Also the one place
-//! where a route runs a query (`execute`), so every query is timed, counted and logged alike.
+//! `POST /api/v1/query`: run any query spec against a project. Also the one place where a
+//! route authorises and runs a query (`authorize`, `execute`), so every query is checked
+//! against the caller's role, timed, counted and logged alike.
 
-use crate::auth::{Action, Caller};
-use crate::routes::{json_body, raw_body};
+use crate::api::{Api, Operation, schema_of};
+use crate::auth::{Caller, ProjectAccess, ProjectParam};
+use crate::routes::{json_body, raw_body, tags};
 use crate::{ApiError, AppState};
+use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderValue, header::HeaderName};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use bytes::Bytes;
 use chrono::Utc;
-use sextant_core::ProjectId;
+use sextant_access::{Permission, business_query_allowed};
+use sextant_core::{ErrorKind, ProjectId, Role};
 use sextant_query::{PlanOptions, Query, QueryResult};
 use std::time::Instant;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/query", post(run))
+pub(crate) fn api() -> Api {
+    Api::new().add(
+        Operation::post(
+            "/api/v1/query",
+            "run_query",
+            "Run a query spec (trends, funnel, retention, ...; docs/queries.md)",
+        )
+        .reads()
+        .tag(tags::QUERIES)
+        .project_param()
+        .json_body(schema_of::<Query>())
+        .ok(200, Some(schema_of::<QueryResult>())),
+        run,
+    )
 }
 
 async fn run(
     State(state): State<AppState>,
     caller: Caller,
+    ProjectParam(project): ProjectParam,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let project = caller.project(Action::Read)?;
     let query: Query = json_body(&raw_body(body)?).map_err(|e| e.with_code("invalid_query"))?;
-    let (result, elapsed) = execute(&state, &plan_options(&state, project), &query).await?;
+    let access = authorize(&state, &caller, project.as_deref(), &query).await?;
+    let (result, elapsed) =
+        execute(&state, &plan_options(&state, access.project.id), &query).await?;
     let mut response = Json(result).into_response();
     if let Ok(timing) = HeaderValue::from_str(&format!("query;dur={:.3}", elapsed * 1e3)) {
         response.headers_mut().insert(HeaderName::from_static("server-timing"), timing);
     }
     Ok(response)
+}
+
+/// Whether `caller` may run `query` on a project: people-level kinds need `read_events`, the
+/// others `query`; business viewers are further held to the project's business events.
+pub(crate) async fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    project: Option<&str>,
+    query: &Query,
+) -> Result<ProjectAccess, ApiError> {
+    let need = match query {
+        Query::FunnelPersons(_) => Permission::ReadEvents,
+        _ => Permission::Query,
+    };
+    let access = caller.project(state, project, need).await?;
+    if access.role == Some(Role::BusinessViewer) {
+        let settings = state.meta.project_settings(&access.project.id).await?;
+        business_query_allowed(query, settings.business_events.as_deref())
+            .map_err(|reason| ApiError::new(ErrorKind::Forbidden, reason))?;
+    }
+    Ok(access)
 }
 
 /// The plan options of a query run now for `project`.

@@ -6,7 +6,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sextant_core::{Limits, ProjectId};
-use sextant_http::{AppState, HttpLimits, app};
+use sextant_http::{AccessOptions, AppState, HttpLimits, app};
 use sextant_ingest::{Committer, CommitterSettings, Ingestor, IngestorParts, RateLimits};
 use sextant_meta_sql::SqlMetaStore;
 use sextant_privacy::{Hasher, UserAgentParser};
@@ -19,6 +19,7 @@ use tower::ServiceExt;
 
 pub struct TestApp {
     pub router: axum::Router,
+    pub state: AppState,
     pub meta: Arc<SqlMetaStore>,
     pub project: ProjectId,
     pub write_key: String,
@@ -27,15 +28,32 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+const INGEST_LIMITS: RateLimits = RateLimits { per_project: 100_000.0, per_user: 1_000.0 };
+
+/// Tests send bursts far beyond a person's pace: API rate limits are off unless a test sets
+/// them.
+fn test_access() -> AccessOptions {
+    AccessOptions { api_requests_per_second: 0, ..AccessOptions::default() }
+}
+
 pub async fn test_app_with(max_pending_events: usize) -> TestApp {
-    build(max_pending_events, RateLimits { per_project: 100_000.0, per_user: 1_000.0 }).await
+    build(max_pending_events, INGEST_LIMITS, test_access()).await
 }
 
 pub async fn test_app_rate_limited(rate_limits: RateLimits) -> TestApp {
-    build(100_000, rate_limits).await
+    build(100_000, rate_limits, test_access()).await
 }
 
-async fn build(max_pending_events: usize, rate_limits: RateLimits) -> TestApp {
+/// The test application with the given sign-in and protection options.
+pub async fn test_app_with_access(access: AccessOptions) -> TestApp {
+    build(100_000, INGEST_LIMITS, access).await
+}
+
+async fn build(
+    max_pending_events: usize,
+    rate_limits: RateLimits,
+    access: AccessOptions,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let events: Arc<dyn EventStore> =
         Arc::new(DuckDbStore::open(dir.path(), &DuckDbOptions::default()).unwrap());
@@ -68,11 +86,12 @@ async fn build(max_pending_events: usize, rate_limits: RateLimits) -> TestApp {
             kind: KeyKind::Secret,
             project_id: Some(project.id.clone()),
             name: "t".into(),
+            role: Some(sextant_core::Role::Analyst),
         })
         .await
         .unwrap();
     let admin = meta
-        .create_key(NewKey { kind: KeyKind::Admin, project_id: None, name: "t".into() })
+        .create_key(NewKey { kind: KeyKind::Admin, project_id: None, name: "t".into(), role: None })
         .await
         .unwrap();
     let limits = HttpLimits {
@@ -80,9 +99,10 @@ async fn build(max_pending_events: usize, rate_limits: RateLimits) -> TestApp {
         request_timeout: Duration::from_secs(10),
         max_buckets: 1000,
     };
-    let state = AppState::new(meta.clone(), events, ingestor, metrics, limits);
+    let state = AppState::new(meta.clone(), events, ingestor, metrics, limits, access);
     TestApp {
-        router: app(state),
+        router: app(state.clone()),
+        state,
         meta,
         project: project.id,
         write_key: write.secret,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Daily, weekly and monthly active users, for each day of the range: distinct people active
 /// on that day, in the 7 days, and in the 30 days ending with it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActiveUsersQuery {
     #[serde(default = "version_one")]
@@ -24,7 +24,7 @@ pub struct ActiveUsersQuery {
 
 /// How many days per week (or month) people are active: for `n` = 1..=7 (or 31), the number
 /// of (person, period) pairs with exactly `n` active days.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StickinessQuery {
     #[serde(default = "version_one")]
@@ -48,7 +48,7 @@ fn week() -> Interval {
 /// Per interval: people new (first activity ever), returning (also active the interval
 /// before), resurrecting (active before, but not the interval before) and dormant (active the
 /// interval before, not in this one).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleQuery {
     #[serde(default = "version_one")]

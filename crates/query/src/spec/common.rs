@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Interval {
     Minute,
@@ -34,7 +36,7 @@ impl Interval {
 /// `-7d`, `-4w`. `from` may also name a calendar period in the query's time zone: `today`,
 /// `yesterday`, `this_week`, `last_week`, `this_month`, `last_month`, `this_year`,
 /// `last_year`; without `to`, the range is that period (up to now for current ones).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DateRange {
     pub from: String,
@@ -43,7 +45,7 @@ pub struct DateRange {
 }
 
 /// A condition on one property of an event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     pub property: PropertyRef,
@@ -54,7 +56,7 @@ pub struct Filter {
     pub value: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FilterOp {
     Eq,
@@ -77,7 +79,7 @@ pub enum FilterOp {
 
 /// A filter, or a group of conditions: `{"any": [...]}` (OR) or `{"all": [...]}` (AND).
 /// Lists of conditions elsewhere in a query are ANDed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Condition {
     Filter(Filter),
@@ -125,7 +127,7 @@ impl Condition {
 
 /// What one funnel step, retention event or series matches: an event type (any when absent)
 /// and conditions on it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventMatcher {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,7 +146,7 @@ impl EventMatcher {
 }
 
 /// Split results by the values of one property (or, in trends, two).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Breakdown {
     pub property: PropertyRef,
@@ -169,7 +171,7 @@ fn default_breakdown_limit() -> usize {
 /// A built-in column (`country`, `app`, ...), a custom property: `properties.plan` or, for
 /// nested objects, `properties.plan.tier`, or a person property set by identify calls
 /// (`$set`, `$set_once`, traits): `person.company`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "String", into = "String")]
 pub enum PropertyRef {
     Column(Column),

@@ -4,7 +4,7 @@ use super::common::{Breakdown, Condition, DateRange, EventMatcher, Interval};
 use super::version_one;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FunnelQuery {
     #[serde(default = "version_one")]
@@ -43,7 +43,9 @@ fn default_bins() -> usize {
     10
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FunnelOrder {
     /// Steps in order; other events may happen in between.
@@ -57,7 +59,7 @@ pub enum FunnelOrder {
 
 /// An attempt is void when this event happens strictly between step `from_step` and step
 /// `to_step` of it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Exclusion {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,7 +78,7 @@ fn last_step() -> usize {
 
 /// The people at one step of a funnel: those who reached it and went on (`converted`), or
 /// reached the step before and stopped (`dropped`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FunnelPersonsQuery {
     pub funnel: FunnelQuery,
@@ -94,7 +96,9 @@ pub struct FunnelPersonsQuery {
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonStatus {
     /// Reached step `step - 1` and not step `step`.

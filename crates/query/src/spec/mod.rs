@@ -21,7 +21,7 @@ pub use trends::{Compare, Math, Series, TrendsQuery};
 use serde::{Deserialize, Serialize};
 
 /// Any query Sextant can answer. The `kind` tag selects the variant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Query {
     Trends(TrendsQuery),
@@ -48,6 +48,27 @@ impl Query {
             Query::Sessions(_) => "sessions",
             Query::Paths(_) => "paths",
         }
+    }
+
+    /// The event types the query reads, when every series, step and matcher names one; `None`
+    /// when any of them matches every event, or the kind follows every event of a person
+    /// (funnel people, sessions, paths).
+    pub fn event_names(&self) -> Option<Vec<&str>> {
+        let matchers: Vec<Option<&String>> = match self {
+            Query::Trends(q) => q.series.iter().map(|s| s.event.as_ref()).collect(),
+            Query::Funnel(q) => q
+                .steps
+                .iter()
+                .map(|s| s.event.as_ref())
+                .chain(q.exclusions.iter().map(|x| x.event.as_ref()))
+                .collect(),
+            Query::Retention(q) => vec![q.start.event.as_ref(), q.return_event.event.as_ref()],
+            Query::ActiveUsers(q) => vec![q.activity.event.as_ref()],
+            Query::Stickiness(q) => vec![q.activity.event.as_ref()],
+            Query::Lifecycle(q) => vec![q.activity.event.as_ref()],
+            Query::FunnelPersons(_) | Query::Sessions(_) | Query::Paths(_) => return None,
+        };
+        matchers.into_iter().map(|m| m.map(String::as_str)).collect()
     }
 }
 

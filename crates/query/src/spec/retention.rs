@@ -5,7 +5,7 @@ use super::common::{Breakdown, Condition, DateRange, EventMatcher, Interval};
 use super::version_one;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionQuery {
     #[serde(default = "version_one")]
@@ -44,7 +44,9 @@ fn default_intervals() -> usize {
     8
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CohortType {
     /// Each period in which a person did the start event is a cohort they belong to.
@@ -54,7 +56,9 @@ pub enum CohortType {
     FirstTime,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RetentionMode {
     /// Period `n` counts people who returned in exactly that period.

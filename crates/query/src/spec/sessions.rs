@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Session counts and lengths per bucket, the length histogram, bounce rate and entry and
 /// exit routes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionsQuery {
     #[serde(default = "version_one")]
@@ -38,7 +38,7 @@ fn default_routes() -> usize {
 }
 
 /// The most common sequences of events after (or before) each person's first anchor event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PathsQuery {
     #[serde(default = "version_one")]
@@ -67,7 +67,9 @@ fn default_paths() -> usize {
     20
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PathDirection {
     #[default]

@@ -4,7 +4,7 @@ use super::common::{Breakdown, Condition, DateRange, Interval, PropertyRef};
 use super::version_one;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrendsQuery {
     /// Spec version; only `1` exists.
@@ -35,7 +35,7 @@ pub struct TrendsQuery {
 }
 
 /// One line on the chart.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Series {
     /// Event type to count; `None` counts every event.
@@ -54,7 +54,9 @@ pub struct Series {
     pub label: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Math {
     /// Number of events.
@@ -112,7 +114,7 @@ impl Math {
 }
 
 /// Which earlier period a trends query is compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Compare {
     /// The same length of time, immediately before.

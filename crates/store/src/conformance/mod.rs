@@ -47,7 +47,8 @@ macro_rules! meta_store_conformance {
         $crate::conformance_cases!(meta, $make;
             orgs_are_idempotent_by_name, projects_come_with_a_write_key, keys_authenticate_until_revoked,
             key_scopes_are_checked, find_project_by_id_or_name, users_are_unique_by_email,
-            project_settings_round_trip);
+            users_hold_grants_within_their_organization, sessions_live_until_expiry_or_disable,
+            audit_records_page_filter_and_expire, project_settings_round_trip);
     };
 }
 

@@ -10,16 +10,16 @@ mod segmentation;
 mod shape;
 mod specs;
 
-use crate::auth::{self, Action};
+use crate::api::{Api, Operation};
+use crate::auth::Caller;
 use crate::error::with_retry_after;
-use crate::routes::query::{execute, plan_options};
+use crate::routes::query::{authorize, execute, plan_options};
+use crate::routes::tags;
 use crate::{ApiError, AppState};
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use params::Params;
 use serde_json::{Value, json};
 use sextant_core::{ErrorKind, ProjectId};
@@ -33,28 +33,88 @@ use std::time::Duration;
 /// more get a 429.
 pub(crate) const MAX_RUNNING_PER_PROJECT: usize = 5;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/2/events/segmentation", get(event_segmentation))
-        .route("/api/2/funnels", get(funnels))
-        .route("/api/2/retention", get(retention))
-        .route("/api/2/users", get(users))
-        .route("/api/2/sessions/average", get(sessions_average))
-        .route("/api/2/sessions/peruser", get(sessions_per_user))
-        .route("/api/2/sessions/length", get(sessions_length))
+pub(crate) fn api() -> Api {
+    // Parameters as Amplitude documents them; unknown ones are refused with a 400.
+    let op = |path, id, summary, known: &[&'static str]| {
+        known.iter().fold(
+            Operation::get(path, id, summary).tag(tags::AMPLITUDE).project_param().also(&[429]),
+            |op, name| {
+                op.query(
+                    name,
+                    "As in Amplitude's Dashboard REST API",
+                    serde_json::json!({"type": "string"}),
+                )
+            },
+        )
+    };
+    Api::new()
+        .add(
+            op(
+                "/api/2/events/segmentation",
+                "amplitude_segmentation",
+                "Event segmentation",
+                segmentation::SEGMENTATION,
+            ),
+            event_segmentation,
+        )
+        .add(op("/api/2/funnels", "amplitude_funnels", "Funnel analysis", specs::FUNNELS), funnels)
+        .add(
+            op("/api/2/retention", "amplitude_retention", "Retention analysis", specs::RETENTION),
+            retention,
+        )
+        .add(
+            op("/api/2/users", "amplitude_users", "Active and new user counts", specs::USERS),
+            users,
+        )
+        .add(
+            op(
+                "/api/2/sessions/average",
+                "amplitude_sessions_average",
+                "Average session length",
+                specs::SESSIONS,
+            ),
+            sessions_average,
+        )
+        .add(
+            op(
+                "/api/2/sessions/peruser",
+                "amplitude_sessions_per_user",
+                "Average sessions per user",
+                specs::SESSIONS,
+            ),
+            sessions_per_user,
+        )
+        .add(
+            op(
+                "/api/2/sessions/length",
+                "amplitude_sessions_length",
+                "Session length distribution",
+                specs::SESSION_LENGTH,
+            ),
+            sessions_length,
+        )
 }
 
 type QueryString = Result<Query<Vec<(String, String)>>, QueryRejection>;
+type CallerResult = Result<Caller, ApiError>;
+
+/// What an endpoint's work needs: the state, the plan options for the caller's project, and
+/// the caller (each query is authorised like `POST /api/v1/query`).
+struct Ctx {
+    state: AppState,
+    opts: PlanOptions,
+    caller: Caller,
+}
 
 async fn event_segmentation(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: CallerResult,
     qs: QueryString,
 ) -> Response {
-    serve(state, headers, qs, segmentation::SEGMENTATION, |state, opts, p| async move {
+    serve(state, caller, qs, segmentation::SEGMENTATION, |ctx, p| async move {
         let spec = segmentation::segmentation(&p).map_err(ApiError::invalid)?;
         let QueryResult::Trends(result) =
-            run(&state, &opts, SextantQuery::Trends(spec.query.clone())).await?
+            run(&ctx, SextantQuery::Trends(spec.query.clone())).await?
         else {
             return Err(mismatch("trends"));
         };
@@ -63,13 +123,13 @@ async fn event_segmentation(
     .await
 }
 
-async fn funnels(State(state): State<AppState>, headers: HeaderMap, qs: QueryString) -> Response {
-    serve(state, headers, qs, specs::FUNNELS, |state, opts, p| async move {
+async fn funnels(State(state): State<AppState>, caller: CallerResult, qs: QueryString) -> Response {
+    serve(state, caller, qs, specs::FUNNELS, |ctx, p| async move {
         let spec = specs::funnel(&p).map_err(ApiError::invalid)?;
         let funnel = |query: FunnelQuery| {
-            let (state, opts) = (&state, &opts);
+            let ctx = &ctx;
             async move {
-                match run(state, opts, SextantQuery::Funnel(query)).await? {
+                match run(ctx, SextantQuery::Funnel(query)).await? {
                     QueryResult::Funnel(result) => Ok(result),
                     _ => Err(mismatch("funnel")),
                 }
@@ -94,34 +154,36 @@ async fn funnels(State(state): State<AppState>, headers: HeaderMap, qs: QueryStr
     .await
 }
 
-async fn retention(State(state): State<AppState>, headers: HeaderMap, qs: QueryString) -> Response {
-    serve(state, headers, qs, specs::RETENTION, |state, opts, p| async move {
+async fn retention(
+    State(state): State<AppState>,
+    caller: CallerResult,
+    qs: QueryString,
+) -> Response {
+    serve(state, caller, qs, specs::RETENTION, |ctx, p| async move {
         let spec = specs::retention(&p).map_err(ApiError::invalid)?;
         let QueryResult::Retention(result) =
-            run(&state, &opts, SextantQuery::Retention(spec.query.clone())).await?
+            run(&ctx, SextantQuery::Retention(spec.query.clone())).await?
         else {
             return Err(mismatch("retention"));
         };
-        Ok(shape::retention(&spec, &result, opts.now))
+        Ok(shape::retention(&spec, &result, ctx.opts.now))
     })
     .await
 }
 
-async fn users(State(state): State<AppState>, headers: HeaderMap, qs: QueryString) -> Response {
-    serve(state, headers, qs, specs::USERS, |state, opts, p| async move {
+async fn users(State(state): State<AppState>, caller: CallerResult, qs: QueryString) -> Response {
+    serve(state, caller, qs, specs::USERS, |ctx, p| async move {
         match specs::users(&p).map_err(ApiError::invalid)? {
             specs::Users::Active { query, grouped } => {
-                match run(&state, &opts, SextantQuery::Trends(query)).await? {
+                match run(&ctx, SextantQuery::Trends(query)).await? {
                     QueryResult::Trends(result) => Ok(shape::active_users(&result, grouped)),
                     _ => Err(mismatch("trends")),
                 }
             }
-            specs::Users::New(query) => {
-                match run(&state, &opts, SextantQuery::Lifecycle(query)).await? {
-                    QueryResult::Lifecycle(result) => Ok(shape::new_users(&result)),
-                    _ => Err(mismatch("lifecycle")),
-                }
-            }
+            specs::Users::New(query) => match run(&ctx, SextantQuery::Lifecycle(query)).await? {
+                QueryResult::Lifecycle(result) => Ok(shape::new_users(&result)),
+                _ => Err(mismatch("lifecycle")),
+            },
         }
     })
     .await
@@ -129,39 +191,39 @@ async fn users(State(state): State<AppState>, headers: HeaderMap, qs: QueryStrin
 
 async fn sessions_average(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: CallerResult,
     qs: QueryString,
 ) -> Response {
-    sessions(state, headers, qs, specs::SESSIONS, SessionMeasure::Average).await
+    sessions(state, caller, qs, specs::SESSIONS, SessionMeasure::Average).await
 }
 
 async fn sessions_per_user(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: CallerResult,
     qs: QueryString,
 ) -> Response {
-    sessions(state, headers, qs, specs::SESSIONS, SessionMeasure::PerUser).await
+    sessions(state, caller, qs, specs::SESSIONS, SessionMeasure::PerUser).await
 }
 
 async fn sessions_length(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: CallerResult,
     qs: QueryString,
 ) -> Response {
-    sessions(state, headers, qs, specs::SESSION_LENGTH, SessionMeasure::Length).await
+    sessions(state, caller, qs, specs::SESSION_LENGTH, SessionMeasure::Length).await
 }
 
 async fn sessions(
     state: AppState,
-    headers: HeaderMap,
+    caller: CallerResult,
     qs: QueryString,
     known: &'static [&'static str],
     measure: SessionMeasure,
 ) -> Response {
-    serve(state, headers, qs, known, move |state, opts, p| async move {
+    serve(state, caller, qs, known, move |ctx, p| async move {
         let spec = specs::sessions(&p).map_err(ApiError::invalid)?;
         let QueryResult::Sessions(result) =
-            run(&state, &opts, SextantQuery::Sessions(spec.query.clone())).await?
+            run(&ctx, SextantQuery::Sessions(spec.query.clone())).await?
         else {
             return Err(mismatch("sessions"));
         };
@@ -174,18 +236,32 @@ async fn sessions(
 /// the `known` names), hold one of the project's running-request slots, then answer.
 async fn serve<F, Fut>(
     state: AppState,
-    headers: HeaderMap,
+    caller: CallerResult,
     qs: QueryString,
     known: &[&str],
     answer: F,
 ) -> Response
 where
-    F: FnOnce(AppState, PlanOptions, Params) -> Fut,
+    F: FnOnce(Ctx, Params) -> Fut,
     Fut: Future<Output = Result<Value, ApiError>>,
 {
     let outcome = async {
-        let project = project(&state, &headers).await?;
-        let Query(pairs) = qs.map_err(|e| ApiError::invalid(e.body_text()))?;
+        let caller = caller.map_err(|e| match e.kind {
+            ErrorKind::Unauthenticated => ApiError::new(
+                ErrorKind::Unauthenticated,
+                format!(
+                    "{}. Amplitude clients use HTTP Basic auth: the project's write key as user name (api_key) and one of its secret keys (sx_sk_...) as password (secret_key)",
+                    e.message
+                ),
+            ),
+            _ => e,
+        })?;
+        let Query(mut pairs) = qs.map_err(|e| ApiError::invalid(e.body_text()))?;
+        // Sextant's own `project` parameter, for callers that may see several projects.
+        let named = pairs.iter().position(|(k, _)| k == "project").map(|i| pairs.remove(i).1);
+        let access =
+            caller.project(&state, named.as_deref(), sextant_access::Permission::Query).await?;
+        let project = access.project.id;
         let params = Params::new(pairs, known).map_err(ApiError::invalid)?;
         let _slot = state.amplitude_running.take(&project).ok_or_else(|| {
             let message = format!(
@@ -198,7 +274,7 @@ where
             }
         })?;
         let opts = plan_options(&state, project);
-        answer(state, opts, params).await
+        answer(Ctx { state, opts, caller }, params).await
     }
     .await;
     match outcome {
@@ -211,41 +287,9 @@ where
     }
 }
 
-/// The project of the Basic credentials `api_key:secret_key`: a write key and a secret key of
-/// the same project (anything else is a 401).
-async fn project(state: &AppState, headers: &HeaderMap) -> Result<ProjectId, ApiError> {
-    let refused = |message: &str| ApiError::new(ErrorKind::Unauthenticated, message);
-    let (api_key, secret_key) = auth::basic(headers).ok_or_else(|| {
-        refused(
-            "use HTTP Basic auth: the project's write key as user name (api_key) and one of its \
-             secret keys (sx_sk_...) as password (secret_key)",
-        )
-    })?;
-    let known = |e: ApiError, which: &str| {
-        if e.kind == ErrorKind::Unauthenticated {
-            refused(&format!("the {which} is unknown or revoked"))
-        } else {
-            e
-        }
-    };
-    let api = auth::authenticate(state, &api_key).await.map_err(|e| known(e, "api_key"))?;
-    let secret =
-        auth::authenticate(state, &secret_key).await.map_err(|e| known(e, "secret_key"))?;
-    let project = secret
-        .project(Action::Read)
-        .map_err(|_| refused("the secret_key must be a project's secret key (sx_sk_...)"))?;
-    if api.key.project_id.as_ref() != Some(&project) {
-        return Err(refused("the api_key and the secret_key belong to different projects"));
-    }
-    Ok(project)
-}
-
-async fn run(
-    state: &AppState,
-    opts: &PlanOptions,
-    query: SextantQuery,
-) -> Result<QueryResult, ApiError> {
-    execute(state, opts, &query).await.map(|(result, _)| result)
+async fn run(ctx: &Ctx, query: SextantQuery) -> Result<QueryResult, ApiError> {
+    authorize(&ctx.state, &ctx.caller, Some(ctx.opts.project_id.as_str()), &query).await?;
+    execute(&ctx.state, &ctx.opts, &query).await.map(|(result, _)| result)
 }
 
 fn mismatch(kind: &str) -> ApiError {

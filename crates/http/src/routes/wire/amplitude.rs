@@ -2,16 +2,16 @@
 //! Every JSON body carries `code` equal to the HTTP status: the SDKs read `code`.
 
 use super::{ClientIp, project_for_key};
+use crate::api::Api;
 use crate::error::with_retry_after;
 use crate::routes::raw_body;
 use crate::{ApiError, AppState};
+use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::header::CONTENT_ENCODING;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use bytes::Bytes;
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -23,8 +23,22 @@ use sextant_ingest::{IngestError, Throttled, decode_body};
 const HTTPAPI_MAX_EVENTS: usize = 2000;
 const HTTPAPI_MAX_BYTES: usize = 1 << 20;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/2/httpapi", post(httpapi)).route("/identify", post(identify))
+pub(crate) fn api() -> Api {
+    Api::new()
+        .add(
+            super::operation(
+                Method::POST,
+                "/2/httpapi",
+                "amplitude",
+                "Amplitude HTTP V2 API upload",
+            )
+            .also(&[413]),
+            httpapi,
+        )
+        .add(
+            super::operation(Method::POST, "/identify", "amplitude", "Amplitude Identify API"),
+            identify,
+        )
 }
 
 async fn httpapi(

@@ -1,35 +1,54 @@
-//! `POST /graphql`: the `trackEvent`/`trackEvents` mutations (write key) and the admin-only
-//! `events` query, answered as GraphQL over HTTP expects: `{"data": ...}` or
-//! `{"errors": [{"message", "extensions": {"code"}}]}`, with the status of the error's kind.
+//! `POST /graphql`: the `trackEvent`/`trackEvents` mutations (a write key) and the `events`
+//! query (raw events: the `read_events` permission on the named project), answered as GraphQL
+//! over HTTP expects: `{"data": ...}` or `{"errors": [{"message", "extensions": {"code"}}]}`,
+//! with the status of the error's kind.
 
-use crate::auth::{self, Action, Caller};
-use crate::routes::admin::existing_project;
-use crate::routes::{json_body, raw_body};
+use crate::api::Api;
+use crate::auth::Caller;
+use crate::routes::{json_body, raw_body, tags};
 use crate::{ApiError, AppState};
+use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use bytes::Bytes;
 use chrono::Utc;
 use serde_json::{Map, Value, json};
-use sextant_core::{ErrorKind, InputMode};
+use sextant_core::InputMode;
 use sextant_ingest::RawEvent;
 use sextant_ingest::wire::graphql::{Operation, RootField, plan, shape};
 use sextant_query::{EventListQuery, PlanOptions};
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/graphql", post(graphql))
+pub(crate) fn api() -> Api {
+    Api::new().add(
+        crate::api::Operation::post(
+            "/graphql",
+            "graphql",
+            "GraphQL: trackEvent/trackEvents mutations and the events query",
+        )
+        .tag(tags::INGESTION)
+        .json_body(|_| {
+            schemars::json_schema!({
+                "type": "object",
+                "required": ["query"],
+                "properties": {
+                    "query": {"type": "string"},
+                    "variables": {"type": "object"},
+                    "operationName": {"type": "string"},
+                },
+            })
+        })
+        .ok(200, None),
+        graphql,
+    )
 }
 
 async fn graphql(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Result<Caller, ApiError>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match run(&state, &headers, body).await {
+    match run(&state, caller, body).await {
         Ok(data) => Json(json!({"data": data})).into_response(),
         Err(e) => {
             let p = e.public();
@@ -41,16 +60,18 @@ async fn graphql(
 
 async fn run(
     state: &AppState,
-    headers: &HeaderMap,
+    caller: Result<Caller, ApiError>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Value, ApiError> {
     let request: Value = json_body(&raw_body(body)?)?;
     let (_, fields) =
         plan(&request).map_err(|m| ApiError::invalid(m).with_code("invalid_graphql"))?;
-    let token = auth::bearer(headers)?.ok_or_else(|| {
-        ApiError::new(ErrorKind::Unauthenticated, "send a key as `Authorization: Bearer <key>`")
-    })?;
-    let caller = auth::authenticate(state, token).await?;
+    let caller = caller?;
+    let reads = fields.iter().any(|f| matches!(f.operation, Operation::Events { .. }));
+    if let (false, Some(slot)) = (reads, &caller.audit) {
+        // Ingestion only: counted by the ingestion metrics, not the audit log.
+        slot.skip();
+    }
     let mut data = Map::new();
     for field in fields {
         let answer = resolve(state, &caller, &field).await?;
@@ -63,7 +84,7 @@ async fn resolve(state: &AppState, caller: &Caller, field: &RootField) -> Result
     match &field.operation {
         Operation::Typename(name) => Ok(Value::from(*name)),
         Operation::Track(events) => {
-            let project = caller.project(Action::Ingest)?;
+            let project = caller.ingest_project()?;
             let events = events.iter().cloned().map(RawEvent::from).collect();
             let report = state.ingestor.ingest(&project, events, InputMode::Api).await?;
             // Every field, even those the REST answer omits when empty.
@@ -74,8 +95,10 @@ async fn resolve(state: &AppState, caller: &Caller, field: &RootField) -> Result
             Ok(shape(&report, &field.selection, "IngestReport"))
         }
         Operation::Events { project, limit, cursor, event } => {
-            caller.require(Action::Admin)?;
-            let project = existing_project(state, project).await?;
+            let access = caller
+                .project(state, Some(project), sextant_access::Permission::ReadEvents)
+                .await?;
+            let project = access.project.id;
             let query = EventListQuery {
                 limit: limit.map(|l| l as usize),
                 cursor: cursor.clone(),

@@ -11,35 +11,75 @@ pub(crate) mod posthog;
 pub(crate) mod segment;
 pub(crate) mod shared;
 
-use crate::auth::{self, Action};
+use crate::api::{Api, Operation};
+use crate::auth;
 use crate::error::with_retry_after;
+use crate::routes::tags;
 use crate::{ApiError, AppState};
 use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use serde_json::json;
 use sextant_core::ProjectId;
 use sextant_ingest::IngestReport;
 use std::net::{IpAddr, SocketAddr};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
-/// The router with every wire format's routes.
-pub(crate) fn router() -> axum::Router<AppState> {
+/// Every wire format's operations.
+pub(crate) fn api() -> Api {
     // Browser SDKs (posthog-js, Plausible's tracker) send from any site: mirror the origin.
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::mirror_request())
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers(AllowHeaders::mirror_request())
         .max_age(std::time::Duration::from_secs(86_400));
-    axum::Router::new()
-        .merge(amplitude::router())
-        .merge(posthog::router())
-        .merge(segment::router())
-        .merge(plausible::router())
-        .merge(shared::router())
-        .merge(graphql::router())
+    Api::new()
+        .merge(amplitude::api())
+        .merge(posthog::api())
+        .merge(segment::api())
+        .merge(plausible::api())
+        .merge(shared::api())
+        .merge(graphql::api())
         .layer(cors)
+}
+
+/// An ingestion operation of another tool's wire format: its SDKs decide the body (JSON,
+/// form-encoded, base64, gzip), so the body is described loosely and `docs/api.md` has the
+/// details. The id is made unique per method and path.
+pub(crate) fn operation(
+    method: Method,
+    path: &'static str,
+    name: &str,
+    summary: &'static str,
+) -> Operation {
+    let slug: String = path
+        .trim_matches('/')
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let trailing = if path.len() > 1 && path.ends_with('/') { "_slash" } else { "" };
+    let id = format!("{name}_{}_{slug}{trailing}", method.as_str().to_ascii_lowercase());
+    let op = Operation::new(method.clone(), path, id, summary).tag(tags::WIRE);
+    match method {
+        // The CORS layer answers preflights itself, with 200.
+        Method::OPTIONS => op.public().ok(200, None),
+        Method::GET => op.ingest().ok(200, None),
+        _ => op
+            .ingest()
+            .changes()
+            .any_body(
+                &["application/json", "application/x-www-form-urlencoded", "text/plain"],
+                json!({"description": "As the tool's SDKs send it; see docs/api.md"}),
+            )
+            .ok(200, None),
+    }
+}
+
+/// CORS preflight: the wire CORS layer answers it (200); this only makes the method routed.
+pub(crate) async fn preflight() -> axum::http::StatusCode {
+    axum::http::StatusCode::OK
 }
 
 /// A plain-text error (PostHog, Mixpanel and Plausible SDKs log the text), with the status from
@@ -81,7 +121,7 @@ pub(crate) fn refused_error(refused: &[(usize, String)], noun: &str) -> Result<(
 
 /// The project a write key sends to.
 pub(crate) async fn project_for_key(state: &AppState, key: &str) -> Result<ProjectId, ApiError> {
-    auth::authenticate(state, key).await?.project(Action::Ingest)
+    auth::ingest_project(state, key).await
 }
 
 /// The visitor's address: the first valid `X-Forwarded-For` entry (Sextant usually runs
@@ -97,7 +137,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
     }
 }
 
-fn forwarded_ip(headers: &HeaderMap) -> Option<IpAddr> {
+pub(crate) fn forwarded_ip(headers: &HeaderMap) -> Option<IpAddr> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     header("x-forwarded-for")
         .and_then(|list| list.split(',').find_map(|part| part.trim().parse().ok()))

@@ -3,23 +3,37 @@
 //! domain in some project's `domains` setting, or the project's write key itself.
 
 use super::{ClientIp, project_for_key};
+use crate::api::Api;
 use crate::routes::raw_body;
 use crate::{ApiError, AppState};
+use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::header::USER_AGENT;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::json;
 use sextant_core::{InputMode, ProjectId};
 use sextant_ingest::ClientHints;
 use sextant_ingest::wire::plausible::parse;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/api/event", post(event).options(super::posthog::preflight))
+pub(crate) fn api() -> Api {
+    Api::new()
+        .add(
+            super::operation(
+                Method::POST,
+                "/api/event",
+                "plausible",
+                "Plausible Events API (the tracker script)",
+            )
+            .ok(202, None),
+            event,
+        )
+        .add(
+            super::operation(Method::OPTIONS, "/api/event", "plausible", "CORS preflight"),
+            super::preflight,
+        )
 }
 
 async fn event(

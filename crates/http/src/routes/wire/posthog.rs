@@ -4,15 +4,15 @@
 //! (503).
 
 use super::{ClientIp, project_for_key, refused, refused_error, text_error};
+use crate::api::Api;
 use crate::routes::raw_body;
 use crate::{ApiError, AppState};
+use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::{Value, json};
 use sextant_core::{ErrorKind, InputMode};
@@ -22,15 +22,18 @@ use sextant_ingest::{ClientHints, decode_body};
 
 const PATHS: [&str; 6] = ["/e", "/e/", "/i/v0/e", "/i/v0/e/", "/capture", "/capture/"];
 
-pub(crate) fn router() -> Router<AppState> {
-    PATHS.iter().fold(Router::new(), |router, path| {
-        router.route(path, get(capture).post(capture).options(preflight))
+pub(crate) fn api() -> Api {
+    PATHS.iter().fold(Api::new(), |api, path| {
+        api.add(
+            super::operation(Method::GET, path, "posthog", "PostHog capture (GET)").also(&[204]),
+            capture,
+        )
+        .add(
+            super::operation(Method::POST, path, "posthog", "PostHog capture").also(&[204]),
+            capture,
+        )
+        .add(super::operation(Method::OPTIONS, path, "posthog", "CORS preflight"), super::preflight)
     })
-}
-
-/// CORS preflight: the wire router's CORS layer answers it; this only makes the method routed.
-pub(crate) async fn preflight() -> StatusCode {
-    StatusCode::NO_CONTENT
 }
 
 /// One capture request, whichever path it came to.

@@ -4,16 +4,16 @@
 //! log (4xx, not retried) or retry (503).
 
 use super::{project_for_key, refused, refused_error};
+use crate::api::Api;
 use crate::error::with_retry_after;
 use crate::routes::raw_body;
 use crate::{ApiError, AppState};
+use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_ENCODING;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::{Value, json};
 use sextant_core::{ErrorKind, InputMode};
@@ -22,8 +22,23 @@ use sextant_ingest::wire::segment::{MAX_BATCH_BYTES, parse};
 
 const CALLS: [&str; 7] = ["track", "identify", "page", "screen", "group", "alias", "batch"];
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/v1/{call}", post(call))
+pub(crate) fn api() -> Api {
+    Api::new().add(
+        super::operation(
+            Method::POST,
+            "/v1/{call}",
+            "segment",
+            "Segment HTTP Tracking API: identify, track, page, screen, group, alias, batch",
+        )
+        .path_choice(
+            "call",
+            "The Segment call",
+            &["identify", "track", "page", "screen", "group", "alias", "batch"],
+        )
+        // Another call name (the description's enum tells clients which exist).
+        .also(&[404]),
+        call,
+    )
 }
 
 async fn call(

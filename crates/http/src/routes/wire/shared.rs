@@ -3,33 +3,62 @@
 //! the payload is PostHog's), plus Mixpanel's `/import`.
 
 use super::{ClientIp, amplitude, mixpanel, posthog, text_error};
+use crate::api::Api;
 use crate::routes::raw_body;
 use crate::{ApiError, AppState};
+use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::{Value, json};
 use sextant_ingest::decode_body;
 use sextant_ingest::wire::payload::Envelope;
 use sextant_ingest::wire::posthog::looks_like_posthog;
 
-pub(crate) fn router() -> Router<AppState> {
-    let mut router = Router::new();
+pub(crate) fn api() -> Api {
+    let op = super::operation;
+    let mut api = Api::new();
     for path in ["/batch", "/batch/"] {
-        router = router.route(path, post(batch).options(posthog::preflight));
+        api = api
+            .add(
+                op(
+                    Method::POST,
+                    path,
+                    "batch",
+                    "PostHog /batch/ or Segment-style batch, by payload",
+                ),
+                batch,
+            )
+            .add(op(Method::OPTIONS, path, "batch", "CORS preflight"), super::preflight);
     }
     for path in ["/track", "/track/"] {
-        router = router.route(path, get(track).post(track).options(posthog::preflight));
+        api = api
+            .add(
+                op(Method::GET, path, "track", "Mixpanel /track (GET) or PostHog, by payload"),
+                track,
+            )
+            .add(op(Method::POST, path, "track", "Mixpanel /track or PostHog, by payload"), track)
+            .add(op(Method::OPTIONS, path, "track", "CORS preflight"), super::preflight);
     }
     for path in ["/engage", "/engage/"] {
-        router = router.route(path, get(engage).post(engage).options(posthog::preflight));
+        api = api
+            .add(
+                op(Method::GET, path, "engage", "Mixpanel /engage (GET) or PostHog, by payload"),
+                engage,
+            )
+            .add(
+                op(Method::POST, path, "engage", "Mixpanel /engage or PostHog, by payload"),
+                engage,
+            )
+            .add(op(Method::OPTIONS, path, "engage", "CORS preflight"), super::preflight);
     }
-    router.route("/import", post(import))
+    api.add(
+        op(Method::POST, "/import", "mixpanel", "Mixpanel /import (project token as Basic user)"),
+        import,
+    )
 }
 
 /// The decoded body and the JSON payload inside whatever envelope carried it.
