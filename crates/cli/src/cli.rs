@@ -215,6 +215,8 @@ pub enum RoleArg {
     Admin,
     Analyst,
     Viewer,
+    /// Spelled as everywhere else in Sextant (`business_viewer`).
+    #[value(name = "business_viewer", alias = "business-viewer")]
     BusinessViewer,
 }
 

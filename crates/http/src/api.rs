@@ -377,6 +377,7 @@ fn document(operations: &[Operation]) -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {"title": "Sextant", "version": env!("CARGO_PKG_VERSION"), "description": DESCRIPTION},
+        "tags": crate::routes::tags::ALL.iter().map(|name| json!({"name": name})).collect::<Vec<_>>(),
         "paths": paths,
         "components": {
             "schemas": schemas,

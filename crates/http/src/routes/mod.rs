@@ -21,6 +21,10 @@ pub(crate) mod tags {
     pub(crate) const AUDIT: &str = "Audit log";
     pub(crate) const AMPLITUDE: &str = "Amplitude Dashboard API";
     pub(crate) const WIRE: &str = "Other tools' ingestion";
+
+    /// The order the API description (and `/docs`) lists them in.
+    pub(crate) const ALL: [&str; 8] =
+        [QUERIES, INGESTION, ADMIN, ACCOUNTS, AUDIT, AMPLITUDE, WIRE, HEALTH];
 }
 
 use crate::ApiError;
