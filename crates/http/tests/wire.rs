@@ -472,13 +472,9 @@ async fn rate_limits_answer_429_in_each_shape_and_store_nothing() {
     assert_eq!(posthog.status, StatusCode::TOO_MANY_REQUESTS);
     let segment_batch: Vec<Value> =
         busy(json!({"type": "track", "userId": "busy-user", "event": "e"})).collect();
-    let segment = post_json(
-        &t,
-        "/v1/batch",
-        &[],
-        json!({"writeKey": t.write_key, "batch": segment_batch}),
-    )
-    .await;
+    let segment =
+        post_json(&t, "/v1/batch", &[], json!({"writeKey": t.write_key, "batch": segment_batch}))
+            .await;
     assert_eq!(
         (segment.status, segment.body["success"].clone()),
         (StatusCode::TOO_MANY_REQUESTS, json!(false))

@@ -2,8 +2,10 @@
 //! through these traits; backends (DuckDB, later ClickHouse; SQLite, later PostgreSQL)
 //! implement them and prove it by passing the shared conformance suite.
 
+pub mod dedup;
 mod error;
 mod event_store;
+pub mod identity;
 mod meta_store;
 mod project_settings;
 

@@ -1,0 +1,207 @@
+//! ClickHouse's HTTP interface: one request per statement, gzip-compressed insert bodies,
+//! responses read as they arrive. Errors are sorted here, once: a server that cannot be
+//! reached or answers 5xx without a ClickHouse error is `Unavailable` (the HTTP layer answers
+//! 503 + Retry-After), a statement ClickHouse refuses is our bug (`Internal`).
+
+use crate::tsv::TsvReader;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use sextant_query::Cell;
+use sextant_store::StoreError;
+use std::io::Write;
+use std::time::Duration;
+
+/// ClickHouse's error code for a query that ran over `max_execution_time`.
+const TIMEOUT_EXCEEDED: &str = "Code: 159";
+/// Errors that say the server cannot take the work now, not that the statement is wrong: too
+/// many simultaneous queries (202), socket timeouts and network errors (209, 210), memory
+/// limit (241), read-only table (242), too many parts (252), unknown insert status (319).
+const OVERLOADED: [&str; 7] = [
+    "Code: 202,",
+    "Code: 209,",
+    "Code: 210,",
+    "Code: 241,",
+    "Code: 242,",
+    "Code: 252,",
+    "Code: 319,",
+];
+
+#[derive(Debug, Clone)]
+pub(crate) struct Client {
+    http: reqwest::Client,
+    url: url::Url,
+    user: Option<String>,
+    password: Option<String>,
+    compress: bool,
+}
+
+/// How a statement may run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mode {
+    /// Planned reads: read-only, optionally time-limited.
+    Read(Option<Duration>),
+    /// Schema changes, inserts and retention.
+    Write,
+}
+
+impl Client {
+    pub(crate) fn new(
+        url: &str,
+        database: &str,
+        user: Option<String>,
+        password: Option<String>,
+        compress: bool,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        let mut url = url::Url::parse(url)
+            .map_err(|e| StoreError::Invalid(format!("clickhouse url `{url}`: {e}")))?;
+        url.query_pairs_mut().append_pair("database", database);
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| StoreError::Internal(format!("http client: {e}")))?;
+        Ok(Self { http, url, user, password, compress })
+    }
+
+    /// The same server without a default database (to create it).
+    pub(crate) fn without_database(&self) -> Self {
+        let mut other = self.clone();
+        let pairs: Vec<(String, String)> = self
+            .url
+            .query_pairs()
+            .filter(|(k, _)| k != "database")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        other.url.query_pairs_mut().clear().extend_pairs(pairs);
+        other
+    }
+
+    fn request(&self, mode: Mode, query_param: Option<&str>) -> reqwest::RequestBuilder {
+        let mut url = self.url.clone();
+        {
+            let mut pairs = url.query_pairs_mut();
+            if let Some(query) = query_param {
+                pairs.append_pair("query", query);
+            }
+            match mode {
+                Mode::Read(limit) => {
+                    // readonly=2: no writes, but settings such as the time limit still apply.
+                    pairs.append_pair("readonly", "2");
+                    if let Some(limit) = limit {
+                        pairs
+                            .append_pair("max_execution_time", &limit.as_secs().max(1).to_string());
+                    }
+                }
+                Mode::Write => {}
+            }
+        }
+        let mut request = self.http.post(url);
+        if let Some(user) = &self.user {
+            request = request.header("X-ClickHouse-User", user);
+        }
+        if let Some(password) = &self.password {
+            request = request.header("X-ClickHouse-Key", password);
+        }
+        request
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        limit: Option<Duration>,
+    ) -> Result<reqwest::Response, StoreError> {
+        let response = request.send().await.map_err(|e| unreachable(&e))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        Err(refused(status, body.trim(), limit))
+    }
+
+    /// Runs a statement that returns nothing we read.
+    pub(crate) async fn execute(&self, sql: &str) -> Result<(), StoreError> {
+        let request = self.request(Mode::Write, None).body(sql.to_owned());
+        let response = self.send(request, None).await?;
+        response.bytes().await.map_err(|e| unreachable(&e))?;
+        Ok(())
+    }
+
+    /// Runs `sql` (which must not name a format) and feeds each row to `sink`.
+    pub(crate) async fn rows(
+        &self,
+        sql: &str,
+        mode: Mode,
+        mut sink: impl FnMut(Vec<Cell>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let limit = match mode {
+            Mode::Read(limit) => limit,
+            Mode::Write => None,
+        };
+        let request =
+            self.request(mode, None).body(format!("{sql}\nFORMAT TabSeparatedWithNamesAndTypes"));
+        let mut response = self.send(request, limit).await?;
+        let mut reader = TsvReader::default();
+        while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(&e))? {
+            reader.feed(&chunk, &mut sink)?;
+        }
+        reader.finish(&mut sink)
+    }
+
+    /// Collects every row of `sql`.
+    pub(crate) async fn all_rows(
+        &self,
+        sql: &str,
+        mode: Mode,
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        let mut rows = Vec::new();
+        self.rows(sql, mode, |row| {
+            rows.push(row);
+            Ok(())
+        })
+        .await?;
+        Ok(rows)
+    }
+
+    /// Inserts `body` (rows in JSONEachRow) into `table`; returns once ClickHouse has written
+    /// them, or fails.
+    pub(crate) async fn insert(&self, table: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        let query = format!("INSERT INTO {table} FORMAT JSONEachRow");
+        let request = self.request(Mode::Write, Some(&query));
+        let request = if self.compress {
+            let mut encoder =
+                GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::fast());
+            let compressed = encoder
+                .write_all(&body)
+                .and_then(|()| encoder.finish())
+                .map_err(|e| StoreError::Internal(format!("gzip: {e}")))?;
+            request.header("Content-Encoding", "gzip").body(compressed)
+        } else {
+            request.body(body)
+        };
+        let response = self.send(request, None).await?;
+        response.bytes().await.map_err(|e| unreachable(&e))?;
+        Ok(())
+    }
+}
+
+fn unreachable(e: &reqwest::Error) -> StoreError {
+    StoreError::Unavailable(format!("clickhouse: {e}"))
+}
+
+/// A non-2xx answer: ClickHouse's own errors start with `Code: N`; anything else (a proxy, a
+/// server starting up) means it is not there to answer.
+fn refused(status: reqwest::StatusCode, body: &str, limit: Option<Duration>) -> StoreError {
+    if let Some(limit) = limit
+        && body.starts_with(TIMEOUT_EXCEEDED)
+    {
+        return StoreError::Timeout(limit);
+    }
+    if body.starts_with("Code: ")
+        && !OVERLOADED.iter().any(|code| body.starts_with(code))
+        && status != reqwest::StatusCode::SERVICE_UNAVAILABLE
+    {
+        return StoreError::Internal(format!("clickhouse refused a statement: {body}"));
+    }
+    StoreError::Unavailable(format!("clickhouse answered {status}: {body}"))
+}
