@@ -2,6 +2,7 @@
 //! returns per later period, in one statement. Calendar periods come from the local time in
 //! the query's zone. Semantics: `docs/queries.md`.
 
+use crate::clickhouse;
 use crate::filter::{all_of, matcher_conditions, property_expr, reads_person_properties};
 use crate::results::{Cohort, GroupKey, RetentionResult, RetentionSummary, group_value, percent};
 use crate::rollup::{actor_source, names_only};
@@ -82,8 +83,10 @@ pub(crate) fn plan(
     let actors = actor_source(&mut b, opts, eligible, read, &[range.from, range.to], zone);
     let needs = Needs { persons: true, person_properties };
     let scope = scope(&mut b, opts, read, zone, &q.filters, needs, actors)?;
-    let start = all_of(&matcher_conditions(&mut b, &q.start)?);
-    let back = all_of(&matcher_conditions(&mut b, &q.return_event)?);
+    let start = matcher_conditions(&mut b, &q.start)?;
+    let start = b.all_of(&start);
+    let back = matcher_conditions(&mut b, &q.return_event)?;
+    let back = b.all_of(&back);
     let breakdown = match &q.breakdown {
         Some(bd) => {
             let expr = property_expr(&mut b, &bd.property);
@@ -94,9 +97,33 @@ pub(crate) fn plan(
     let from = b.param(Param::Int(range.from.timestamp_micros()));
     let to = b.param(Param::Int(range.to.timestamp_micros()));
     let mut conditions = scope.conditions.clone();
-    conditions.push("events.person_id IS NOT NULL".to_owned());
+    conditions.push(match dialect {
+        Dialect::DuckDb => "events.person_id IS NOT NULL".to_owned(),
+        // The scope is a nested SELECT there, which `events.` cannot name.
+        Dialect::ClickHouse => "person_id IS NOT NULL".to_owned(),
+    });
     conditions.push(format!("(({start}) OR ({back}))"));
     let ts = b.epoch_micros("timestamp");
+    if dialect == Dialect::ClickHouse {
+        let scoped = format!(
+            "SELECT {person} AS person, {ts} AS ts, {period} AS period, {breakdown} AS bd, ({start}) AS is_start, ({back}) AS is_return\n  FROM {source}\n  WHERE {conditions}",
+            person = scope.person,
+            period = b.truncate(q.period, &scope.local_time),
+            source = scope.from,
+            conditions = all_of(&conditions),
+        );
+        let sql = clickhouse::retention::statement(&mut b, q, &scoped, (&from, &to), &positions);
+        return Ok(RetentionPlan {
+            statement: b.finish(sql),
+            period: q.period,
+            zone,
+            range,
+            now: opts.now,
+            positions,
+            mode: q.mode,
+            has_breakdown: q.breakdown.is_some(),
+        });
+    }
     let offset = b.units_between(q.period, "cohorts.cohort", "returns.period");
     let first_bd = b.arg_min("bd", "ts");
     let cohorts = match q.cohort {

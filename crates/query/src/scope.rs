@@ -1,6 +1,7 @@
 //! The events a query reads, shared by every query kind: one project, one time range, the
 //! query's conditions, and for each event its resolved person and its local time.
 
+use crate::clickhouse::LINKED_PERSON;
 use crate::filter::conditions;
 use crate::sql::{Dialect, Param, SqlBuilder};
 use crate::time::TimeRange;
@@ -108,8 +109,9 @@ fn clickhouse_from(
         return ("person_id", events.to_owned());
     }
     let mut from = format!(
-        "(SELECT *, if(link_found = 1, linked_user, person_id) AS resolved_person FROM {events} ANY LEFT JOIN (SELECT device_id AS linked_device, argMin(user_id, linked_at) AS linked_user, toUInt8(1) AS link_found FROM person_links WHERE project_id = {project} GROUP BY device_id) ON if(isNull(user_id), ifNull(person_id, ''), '') = linked_device WHERE {})",
-        bounds.join(" AND ")
+        "(SELECT *, {LINKED_PERSON} AS resolved_person FROM {events} ANY LEFT JOIN ({links}) ON if(isNull(user_id), ifNull(person_id, ''), '') = linked_device WHERE {})",
+        bounds.join(" AND "),
+        links = crate::clickhouse::links(project),
     );
     if needs.person_properties {
         from = format!(
