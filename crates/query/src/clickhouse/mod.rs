@@ -6,6 +6,7 @@
 //! by the same code on every backend.
 
 pub(crate) mod activity;
+pub(crate) mod funnel;
 pub(crate) mod paths;
 pub(crate) mod retention;
 pub(crate) mod trends;

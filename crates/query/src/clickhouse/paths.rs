@@ -24,7 +24,7 @@ pub(crate) fn statement(
         }
     };
     let walks = format!(
-        "SELECT person, arrayMap(x -> x.3, {slice}) AS walk FROM (\n  SELECT person, evs, arrayFirstIndex(x -> x.4 = 1, evs) AS at FROM (\n    SELECT person, arraySort(groupArray((timestamp, insert_id, event, toUInt8(is_anchor)))) AS evs FROM (\n  {scoped}\n    ) GROUP BY person\n  )\n) WHERE at > 0"
+        "SELECT person, arrayMap(x -> x.3, {slice}) AS walk FROM (\n  SELECT person, evs, arrayFirstIndex(x -> x.4 = 1, evs) AS at FROM (\n    SELECT person, arraySort(groupArray((timestamp, insert_id, event, toUInt8(ifNull(is_anchor, 0))))) AS evs FROM (\n  {scoped}\n    ) GROUP BY person\n  )\n) WHERE at > 0"
     );
     format!(
         "SELECT * FROM (\n  SELECT 0 AS kind, {json} AS path, NULL AS step, NULL AS from_event, NULL AS to_event, count(*) AS people FROM ({walks}) GROUP BY walk ORDER BY people DESC, walk LIMIT {limit}\n)\nUNION ALL\nSELECT 1 AS kind, NULL AS path, i - 1 AS step, walk[i] AS from_event, walk[i + 1] AS to_event, count(*) AS people FROM ({walks}) ARRAY JOIN arrayEnumerate(arrayPopBack(walk)) AS i GROUP BY step, from_event, to_event"
