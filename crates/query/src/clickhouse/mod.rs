@@ -11,6 +11,9 @@ pub(crate) mod paths;
 pub(crate) mod retention;
 pub(crate) mod trends;
 
+#[cfg(test)]
+mod tests;
+
 /// The tuple that identifies a group of `keys` in an `IN` test: ClickHouse's `IN` never
 /// matches NULL, and the null group is a group like any other.
 pub(crate) fn group_key(keys: &[String]) -> String {
