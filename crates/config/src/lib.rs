@@ -8,8 +8,8 @@ mod values;
 
 pub use raw::{Overrides, RawConfig};
 pub use settings::{
-    DuckDbSettings, IngestSettings, LogFormat, LogSettings, PrivacySettings, QuerySettings,
-    ServerSettings, Settings, StorageSettings,
+    ClickHouseSettings, DuckDbSettings, EventsBackend, IngestSettings, LogFormat, LogSettings,
+    PrivacySettings, QuerySettings, ServerSettings, Settings, StorageSettings,
 };
 
 use figment::Figment;
