@@ -153,12 +153,12 @@ impl EventStore for ClickHouseStore {
         &self,
         statement: Statement,
         limited: bool,
-        mut sink: RowSink,
+        sink: RowSink,
     ) -> Result<(), StoreError> {
         self.check_open()?;
         let sql = literal::bind(&statement)?;
         let limit = limited.then_some(self.query_timeout);
-        self.client.rows(&sql, Mode::Read(limit), |row| sink(row)).await
+        self.client.rows(&sql, Mode::Read(limit), sink).await
     }
 
     async fn delete_range(&self, project: &ProjectId, range: TimeRange) -> Result<u64, StoreError> {

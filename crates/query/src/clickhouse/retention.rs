@@ -3,6 +3,7 @@
 //! ALL` spelled out.
 
 use super::top_groups;
+use crate::retention::bracket_arms;
 use crate::sql::SqlBuilder;
 use crate::{CohortType, RetentionMode, RetentionQuery};
 
@@ -51,18 +52,10 @@ pub(crate) fn statement(
         RetentionMode::Rolling => format!(
             "SELECT 1, cohort, bd, is_other, least(last_offset, {last}) AS position, count(*) FROM (SELECT person, cohort, bd, is_other, max(period_offset) AS last_offset FROM ({offsets}) GROUP BY person, {groups}) GROUP BY {groups}, position"
         ),
-        RetentionMode::Bracket => {
-            let arms: String = positions
-                .iter()
-                .enumerate()
-                .map(|(i, [a, z])| {
-                    format!(" WHEN period_offset BETWEEN {a} AND {z} THEN {}", i + 1)
-                })
-                .collect();
-            format!(
-                "SELECT 1, cohort, bd, is_other, position, uniqExact(person) FROM (SELECT person, cohort, bd, is_other, CASE{arms} END AS position FROM ({offsets})) WHERE position IS NOT NULL GROUP BY {groups}, position"
-            )
-        }
+        RetentionMode::Bracket => format!(
+            "SELECT 1, cohort, bd, is_other, position, uniqExact(person) FROM (SELECT person, cohort, bd, is_other, CASE{} END AS position FROM ({offsets})) WHERE position IS NOT NULL GROUP BY {groups}, position",
+            bracket_arms(positions),
+        ),
     };
     format!(
         "SELECT 0, cohort, bd, is_other, 0, uniqExact(person) FROM ({cohorts}) GROUP BY {groups}\nUNION ALL\n{returned}"

@@ -38,7 +38,7 @@ pub async fn same_answers(first: &Subject, second: &Subject) {
                 match subject.store.query(&query, &opts).await {
                     Ok(result) => answers.push(serde_json::to_value(result).unwrap()),
                     Err(e) => {
-                        failures.push(format!("query {spec} (rollups: {rollups})\nfailed: {e}"))
+                        failures.push(format!("query {spec} (rollups: {rollups})\nfailed: {e}"));
                     }
                 }
             }
