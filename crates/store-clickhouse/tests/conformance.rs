@@ -63,18 +63,59 @@ async fn reopening_keeps_data_dedup_window_and_schema() {
     assert_eq!((retry.stored, retry.duplicates), (0, 16), "the window was reloaded");
 }
 
+/// Forwards connections from a loopback port to ClickHouse until the returned sender fires
+/// (then drops them and refuses new ones), so a test can take the server away from a store and give it back.
+async fn proxy(to: std::net::SocketAddr, port: u16) -> tokio::sync::oneshot::Sender<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        // Dropped on stop, which cuts the open (keep-alive) connections too.
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                _ = &mut stopped => return,
+                accepted = listener.accept() => {
+                    let Ok((mut inbound, _)) = accepted else { return };
+                    connections.spawn(async move {
+                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(to).await {
+                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                }
+            }
+        }
+    });
+    stop
+}
+
+/// During an outage appends fail as unavailable (the HTTP layer's 503) and acknowledge
+/// nothing; once the server is back, the retried batch is stored once and nothing
+/// acknowledged before is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unreachable_server_is_unavailable_and_loses_nothing_acknowledged() {
-    let options = fresh_options();
-    let project = ProjectId::new("prj_outage");
+async fn an_outage_is_unavailable_and_loses_nothing_acknowledged() {
+    let server: std::net::SocketAddr =
+        url().trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let stop = proxy(server, port).await;
+    let options = ClickHouseOptions { url: format!("http://127.0.0.1:{port}"), ..fresh_options() };
     let store = ClickHouseStore::open(&options).await.unwrap();
-    store.append(fixture_events(&project)[..8].to_vec()).await.unwrap();
-    // The same database through a port nothing listens on: as during an outage.
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let gone = ClickHouseOptions { url: format!("http://{closed_port}"), ..options.clone() };
-    let err = ClickHouseStore::open(&gone).await.err().expect("no server, no store");
+    let project = ProjectId::new("prj_outage");
+    let events = fixture_events(&project);
+    store.append(events[..8].to_vec()).await.unwrap();
+
+    stop.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let err = store.append(events[8..].to_vec()).await.unwrap_err();
     assert_eq!(err.kind(), sextant_core::ErrorKind::Unavailable, "{err}");
-    assert_eq!(store.project_stats(&project).await.unwrap().events, 8);
+    let err = store.project_stats(&project).await.unwrap_err();
+    assert_eq!(err.kind(), sextant_core::ErrorKind::Unavailable, "{err}");
+
+    let _back = proxy(server, port).await;
+    let retried = store.append(events[8..].to_vec()).await.unwrap();
+    assert_eq!(retried.stored, 8);
+    assert_eq!(store.project_stats(&project).await.unwrap().events, 16);
+    let again = store.append(events.clone()).await.unwrap();
+    assert_eq!((again.stored, again.duplicates), (0, 16));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
