@@ -33,15 +33,17 @@ pub(crate) struct Client {
     user: Option<String>,
     password: Option<String>,
     compress: bool,
+    /// Limit of an `Internal` request.
+    timeout: Duration,
 }
 
 /// How a statement may run.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Mode {
-    /// Planned reads: read-only, optionally time-limited.
+    /// Planned reads: read-only, optionally time-limited (exports are not).
     Read(Option<Duration>),
-    /// Schema changes, inserts and retention.
-    Write,
+    /// Statements Sextant writes itself: schema changes, inserts, retention, its own reads.
+    Internal,
 }
 
 impl Client {
@@ -56,11 +58,12 @@ impl Client {
         let mut url = url::Url::parse(url)
             .map_err(|e| StoreError::Invalid(format!("clickhouse url `{url}`: {e}")))?;
         url.query_pairs_mut().append_pair("database", database);
+        // Per-request limits (see `request`): an export may stream for as long as it needs.
         let http = reqwest::Client::builder()
-            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| StoreError::Internal(format!("http client: {e}")))?;
-        Ok(Self { http, url, user, password, compress })
+        Ok(Self { http, url, user, password, compress, timeout })
     }
 
     /// The same server without a default database (to create it).
@@ -92,10 +95,17 @@ impl Client {
                             .append_pair("max_execution_time", &limit.as_secs().max(1).to_string());
                     }
                 }
-                Mode::Write => {}
+                Mode::Internal => {}
             }
         }
         let mut request = self.http.post(url);
+        match mode {
+            // ClickHouse enforces the query's own limit; this one only catches a server that
+            // stops answering altogether.
+            Mode::Read(Some(limit)) => request = request.timeout(limit + Duration::from_secs(10)),
+            Mode::Read(None) => {}
+            Mode::Internal => request = request.timeout(self.timeout),
+        }
         if let Some(user) = &self.user {
             request = request.header("X-ClickHouse-User", user);
         }
@@ -121,7 +131,7 @@ impl Client {
 
     /// Runs a statement that returns nothing we read.
     pub(crate) async fn execute(&self, sql: &str) -> Result<(), StoreError> {
-        let request = self.request(Mode::Write, None).body(sql.to_owned());
+        let request = self.request(Mode::Internal, None).body(sql.to_owned());
         let response = self.send(request, None).await?;
         response.bytes().await.map_err(|e| unreachable(&e))?;
         Ok(())
@@ -136,7 +146,7 @@ impl Client {
     ) -> Result<(), StoreError> {
         let limit = match mode {
             Mode::Read(limit) => limit,
-            Mode::Write => None,
+            Mode::Internal => None,
         };
         let request =
             self.request(mode, None).body(format!("{sql}\nFORMAT TabSeparatedWithNamesAndTypes"));
@@ -167,7 +177,7 @@ impl Client {
     /// them, or fails.
     pub(crate) async fn insert(&self, table: &str, body: Vec<u8>) -> Result<(), StoreError> {
         let query = format!("INSERT INTO {table} FORMAT JSONEachRow");
-        let request = self.request(Mode::Write, Some(&query));
+        let request = self.request(Mode::Internal, Some(&query));
         let request = if self.compress {
             let mut encoder =
                 GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::fast());

@@ -89,7 +89,7 @@ impl ClickHouseStore {
         client
             .rows(
                 &format!("SELECT project_id, insert_id, received_at FROM events WHERE received_at >= {since}"),
-                Mode::Write,
+                Mode::Internal,
                 |row| {
                     if let [Cell::Text(project), Cell::Text(id), Cell::Int(at)] = row.as_slice() {
                         recent.remember(project, id, *at);
@@ -102,7 +102,7 @@ impl ClickHouseStore {
         client
             .rows(
                 "SELECT project_id, device_id FROM person_links GROUP BY project_id, device_id",
-                Mode::Write,
+                Mode::Internal,
                 |row| {
                     let mut cells = row.into_iter();
                     if let (Some(Cell::Text(project)), Some(Cell::Text(device))) =
@@ -114,10 +114,16 @@ impl ClickHouseStore {
                 },
             )
             .await?;
+        let person_version = client
+            .all_rows("SELECT max(version) FROM persons", Mode::Internal)
+            .await?
+            .first()
+            .and_then(|row| row.first())
+            .map_or(0, Cell::as_count);
         tracing::info!(url = %options.url, database, schema_version = version, dedup_ids = recent.len(), "clickhouse event store open");
         Ok(Self {
             client,
-            writer: Mutex::new(write::Writer::new(recent, links)),
+            writer: Mutex::new(write::Writer::new(recent, links, person_version)),
             closed: AtomicBool::new(false),
             query_timeout: options.query_timeout,
         })

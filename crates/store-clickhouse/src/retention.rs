@@ -26,7 +26,7 @@ pub(crate) async fn delete_range(
             &format!(
                 "SELECT toYYYYMM(day) AS month, count() FROM events_local WHERE project_id = {p} AND timestamp >= {from} AND timestamp < {to} GROUP BY month"
             ),
-            Mode::Write,
+            Mode::Internal,
         )
         .await?;
     let mut deleted = 0u64;
@@ -78,7 +78,7 @@ async fn wait_for_mutations(client: &Client) -> Result<(), StoreError> {
         let rows = client
             .all_rows(
                 "SELECT count() FROM system.mutations WHERE database = currentDatabase() AND table = 'events_local' AND is_done = 0",
-                Mode::Write,
+                Mode::Internal,
             )
             .await?;
         if rows.first().and_then(|r| r.first()).map_or(0, sextant_query::Cell::as_count) == 0 {

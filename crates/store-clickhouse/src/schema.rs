@@ -104,7 +104,8 @@ pub(crate) async fn migrate(client: &Client, database: &str) -> Result<u32, Stor
             "CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version",
         )
         .await?;
-    let rows = client.all_rows("SELECT max(version) FROM schema_migrations", Mode::Write).await?;
+    let rows =
+        client.all_rows("SELECT max(version) FROM schema_migrations", Mode::Internal).await?;
     let current = match rows.first().and_then(|row| row.first()) {
         Some(Cell::Int(v)) => u32::try_from(*v).unwrap_or(0),
         _ => 0,

@@ -27,8 +27,9 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn new(recent: RecentIds, links: KnownLinks) -> Self {
-        Self { recent, links, suspects: HashSet::new(), person_version: 0 }
+    /// `person_version`: the highest version stored, so new rows supersede every old one.
+    pub(crate) fn new(recent: RecentIds, links: KnownLinks, person_version: u64) -> Self {
+        Self { recent, links, suspects: HashSet::new(), person_version }
     }
 
     pub(crate) async fn append(
@@ -109,7 +110,7 @@ impl Writer {
                 quote(project),
                 list.join(", ")
             );
-            for row in client.all_rows(&sql, Mode::Write).await? {
+            for row in client.all_rows(&sql, Mode::Internal).await? {
                 if let [Cell::Text(person), Cell::Text(properties)] = row.as_slice() {
                     let value = serde_json::from_str(properties).map_err(json_error)?;
                     stored.insert((project.to_owned(), person.clone()), value);
@@ -117,7 +118,7 @@ impl Writer {
             }
         }
         let mut body = Vec::new();
-        for ((project, person), (set, once, at)) in people {
+        for ((project, person), (set, once, _)) in people {
             let before = stored
                 .remove(&(project.clone(), person.clone()))
                 .unwrap_or(Value::Object(Map::new()));
@@ -129,7 +130,9 @@ impl Writer {
                 _ => Map::new(),
             };
             let (prop_keys, prop_values) = rows::flatten(&object);
-            let now = u64::try_from(*at).unwrap_or(0);
+            // The wall clock, not the event's time: an imported old event must still make the
+            // newest version, and versions stay ahead across restarts (loaded on open).
+            let now = u64::try_from(chrono::Utc::now().timestamp_micros()).unwrap_or(0);
             self.person_version = (self.person_version + 1).max(now);
             let row = json!({
                 "project_id": project,
@@ -167,7 +170,7 @@ impl Writer {
                 quote(&project),
                 ids.join(", ")
             );
-            for row in client.all_rows(&sql, Mode::Write).await? {
+            for row in client.all_rows(&sql, Mode::Internal).await? {
                 if let Some(Cell::Text(id)) = row.into_iter().next() {
                     found.insert((project.clone(), id));
                 }

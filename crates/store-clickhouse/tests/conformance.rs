@@ -159,3 +159,48 @@ async fn whole_months_are_dropped_as_partitions() {
     assert_eq!(deleted, 10);
     assert_eq!(store.project_stats(&project).await.unwrap().events, 6);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_queries_are_interrupted_at_the_limit() {
+    let options =
+        ClickHouseOptions { query_timeout: std::time::Duration::from_secs(1), ..fresh_options() };
+    let store = ClickHouseStore::open(&options).await.unwrap();
+    let slow = Statement {
+        sql: "SELECT count() FROM numbers($1) WHERE number % 7 = 3".into(),
+        params: vec![Param::Int(1_000_000_000_000)],
+    };
+    let started = std::time::Instant::now();
+    let err = store.execute(slow).await.unwrap_err();
+    assert!(matches!(err, sextant_store::StoreError::Timeout(_)), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+/// A person's properties set after a restart, by an event older than the stored ones, still
+/// win: row versions come from the clock and stay ahead of what is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn person_properties_set_after_a_restart_win() {
+    let options = fresh_options();
+    let project = ProjectId::new("prj_versions");
+    let identify = |insert_id: &str, at: &str, plan: &str| {
+        let mut e = fixture_events(&project).remove(0);
+        e.insert_id = insert_id.into();
+        e.user_id = Some("u-1".into());
+        e.person_id = Some("u-1".into());
+        e.timestamp = sextant_core::parse_timestamp(at).unwrap();
+        e.properties = serde_json::from_value(serde_json::json!({"$set": {"plan": plan}})).unwrap();
+        e
+    };
+    let store = ClickHouseStore::open(&options).await.unwrap();
+    store.append(vec![identify("v1", "2026-11-10T00:00:00Z", "free")]).await.unwrap();
+    store.close().await.unwrap();
+    let store = ClickHouseStore::open(&options).await.unwrap();
+    store.append(vec![identify("v2", "2026-01-01T00:00:00Z", "pro")]).await.unwrap();
+    let rows = store
+        .execute(Statement {
+            sql: "SELECT argMax(properties, version) FROM persons WHERE project_id = $1".into(),
+            params: vec![Param::Text(project.to_string())],
+        })
+        .await
+        .unwrap();
+    assert_eq!(rows, vec![vec![sextant_query::Cell::Text(r#"{"plan":"pro"}"#.into())]]);
+}
