@@ -12,19 +12,19 @@ use std::io::Write;
 use std::time::Duration;
 
 /// ClickHouse's error code for a query that ran over `max_execution_time`.
-const TIMEOUT_EXCEEDED: &str = "Code: 159";
+const TIMEOUT_EXCEEDED: u32 = 159;
 /// Errors that say the server cannot take the work now, not that the statement is wrong: too
 /// many simultaneous queries (202), socket timeouts and network errors (209, 210), memory
 /// limit (241), read-only table (242), too many parts (252), unknown insert status (319).
-const OVERLOADED: [&str; 7] = [
-    "Code: 202,",
-    "Code: 209,",
-    "Code: 210,",
-    "Code: 241,",
-    "Code: 242,",
-    "Code: 252,",
-    "Code: 319,",
-];
+const OVERLOADED: [u32; 7] = [202, 209, 210, 241, 242, 252, 319];
+
+/// The code of a ClickHouse error text: `Code: 159, e.displayText() = ...` (18.16) or
+/// `Code: 159. DB::Exception: ...` (current releases).
+fn error_code(body: &str) -> Option<u32> {
+    let digits: String =
+        body.strip_prefix("Code: ")?.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
 
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
@@ -151,7 +151,7 @@ impl Client {
         let request =
             self.request(mode, None).body(format!("{sql}\nFORMAT TabSeparatedWithNamesAndTypes"));
         let mut response = self.send(request, limit).await?;
-        let mut reader = TsvReader::default();
+        let mut reader = TsvReader::new(limit);
         while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(&e))? {
             reader.feed(&chunk, &mut sink)?;
         }
@@ -201,17 +201,49 @@ fn unreachable(e: &reqwest::Error) -> StoreError {
 
 /// A non-2xx answer: ClickHouse's own errors start with `Code: N`; anything else (a proxy, a
 /// server starting up) means it is not there to answer.
-fn refused(status: reqwest::StatusCode, body: &str, limit: Option<Duration>) -> StoreError {
-    if let Some(limit) = limit
-        && body.starts_with(TIMEOUT_EXCEEDED)
-    {
-        return StoreError::Timeout(limit);
+pub(crate) fn refused(
+    status: reqwest::StatusCode,
+    body: &str,
+    limit: Option<Duration>,
+) -> StoreError {
+    match (error_code(body), limit) {
+        (Some(TIMEOUT_EXCEEDED), Some(limit)) => StoreError::Timeout(limit),
+        (Some(code), _)
+            if !OVERLOADED.contains(&code)
+                && status != reqwest::StatusCode::SERVICE_UNAVAILABLE =>
+        {
+            StoreError::Internal(format!("clickhouse refused a statement: {body}"))
+        }
+        _ => StoreError::Unavailable(format!("clickhouse answered {status}: {body}")),
     }
-    if body.starts_with("Code: ")
-        && !OVERLOADED.iter().any(|code| body.starts_with(code))
-        && status != reqwest::StatusCode::SERVICE_UNAVAILABLE
-    {
-        return StoreError::Internal(format!("clickhouse refused a statement: {body}"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+
+    #[test]
+    fn errors_are_sorted_by_their_code_in_old_and_new_formats() {
+        let limit = Some(Duration::from_secs(1));
+        let error = StatusCode::INTERNAL_SERVER_ERROR;
+        for body in [
+            "Code: 159, e.displayText() = DB::Exception: Timeout",
+            "Code: 159. DB::Exception: Timeout",
+        ] {
+            assert!(matches!(refused(error, body, limit), StoreError::Timeout(_)));
+        }
+        assert!(matches!(
+            refused(error, "Code: 252, e.displayText() = DB::Exception: Too many parts", None),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            refused(error, "Code: 62. DB::Exception: Syntax error", None),
+            StoreError::Internal(_)
+        ));
+        assert!(matches!(
+            refused(StatusCode::BAD_GATEWAY, "<html>", None),
+            StoreError::Unavailable(_)
+        ));
     }
-    StoreError::Unavailable(format!("clickhouse answered {status}: {body}"))
 }

@@ -37,9 +37,15 @@ pub(crate) struct TsvReader {
     pending: Vec<u8>,
     names_seen: bool,
     kinds: Option<Vec<Kind>>,
+    /// The query's time limit, to name a timeout that interrupts the result.
+    limit: Option<std::time::Duration>,
 }
 
 impl TsvReader {
+    pub(crate) fn new(limit: Option<std::time::Duration>) -> Self {
+        Self { limit, ..Self::default() }
+    }
+
     pub(crate) fn feed(
         &mut self,
         chunk: &[u8],
@@ -83,6 +89,16 @@ impl TsvReader {
             return Ok(());
         };
         let fields: Vec<&str> = text.split('\t').collect();
+        // Once rows are on their way the status is 200: a failure after them (a timeout, a
+        // limit) arrives as ClickHouse's error text in place of a row. (A text value that
+        // reads exactly like one fails its query rather than passing for data.)
+        if text.starts_with("Code: ") && text.contains("DB::Exception") {
+            return Err(crate::http::refused(
+                reqwest::StatusCode::INTERNAL_SERVER_ERROR,
+                text,
+                self.limit,
+            ));
+        }
         if fields.len() != kinds.len() {
             return Err(StoreError::Internal(format!(
                 "clickhouse sent {} fields for {} columns",
@@ -176,5 +192,26 @@ mod tests {
                 ]
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod failures {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn an_error_after_some_rows_fails_the_result() {
+        let body = b"n\nUInt64\n1\nCode: 159, e.displayText() = DB::Exception: Timeout exceeded\n";
+        let mut reader = TsvReader::new(Some(std::time::Duration::from_secs(1)));
+        let mut rows = 0;
+        let err = reader
+            .feed(body, &mut |_| {
+                rows += 1;
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(rows, 1);
+        assert!(matches!(err, StoreError::Timeout(_)), "{err}");
     }
 }
