@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Parser;
 use ingest::Wire;
 use sextant::runtime::{self, Stores};
-use sextant_store::{EventStore, MetaStore};
+use sextant_store::MetaStore;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
