@@ -6,7 +6,7 @@ use anyhow::Context;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use sextant_demo::{Demo, DemoConfig};
-use sextant_store::{EventStore, MetaStore, Project};
+use sextant_store::{MetaStore, Project};
 use std::time::Instant;
 
 /// Events per append while loading; large batches keep DuckDB's appender efficient.

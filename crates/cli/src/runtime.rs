@@ -2,12 +2,13 @@
 //! nothing acknowledged left uncommitted.
 
 use anyhow::Context;
-use sextant_config::Settings;
+use sextant_config::{EventsBackend, Settings};
 use sextant_http::{AccessOptions, AppState, Gateway, HttpLimits};
 use sextant_ingest::{Committer, CommitterSettings, Ingestor, IngestorParts, RateLimits};
 use sextant_meta_sql::SqlMetaStore;
 use sextant_privacy::{Hasher, UserAgentParser};
 use sextant_store::{EventStore, MetaStore};
+use sextant_store_clickhouse::{ClickHouseOptions, ClickHouseStore};
 use sextant_store_duckdb::{DuckDbOptions, DuckDbStore};
 use sextant_telemetry::Metrics;
 use std::future::Future;
@@ -17,7 +18,7 @@ use tokio::net::TcpListener;
 /// Both stores, opened.
 pub struct Stores {
     pub meta: Arc<SqlMetaStore>,
-    pub events: Arc<DuckDbStore>,
+    pub events: Arc<dyn EventStore>,
 }
 
 impl Stores {
@@ -26,7 +27,7 @@ impl Stores {
             .await
             .context("cannot open the metadata store")?;
         let events = Self::open_events(settings).await?;
-        Ok(Self { meta: Arc::new(meta), events: Arc::new(events) })
+        Ok(Self { meta: Arc::new(meta), events })
     }
 
     /// Metadata only: for commands that must work while a server holds the events file.
@@ -38,7 +39,23 @@ impl Stores {
         ))
     }
 
-    async fn open_events(settings: &Settings) -> anyhow::Result<DuckDbStore> {
+    async fn open_events(settings: &Settings) -> anyhow::Result<Arc<dyn EventStore>> {
+        if let EventsBackend::ClickHouse(ch) = &settings.storage.events {
+            let options = ClickHouseOptions {
+                url: ch.url.clone(),
+                database: ch.database.clone(),
+                user: ch.user.clone(),
+                password: ch.password.clone(),
+                query_timeout: settings.query.timeout,
+                request_timeout: ch.request_timeout,
+                dedup_window: settings.ingest.dedup_window,
+                compress: ch.compress,
+            };
+            let store = ClickHouseStore::open(&options)
+                .await
+                .with_context(|| format!("cannot open the ClickHouse event store at {}", ch.url))?;
+            return Ok(Arc::new(store));
+        }
         let dir = settings.storage.data_dir.clone();
         let duck = &settings.storage.duckdb;
         let options = DuckDbOptions {
@@ -50,9 +67,10 @@ impl Stores {
             dedup_window: settings.ingest.dedup_window,
         };
         // Opening replays the WAL and may take a while: not on an executor thread.
-        tokio::task::spawn_blocking(move || DuckDbStore::open(&dir, &options))
+        let store = tokio::task::spawn_blocking(move || DuckDbStore::open(&dir, &options))
             .await?
-            .context("cannot open the event store")
+            .context("cannot open the event store")?;
+        Ok(Arc::new(store))
     }
 
     pub async fn close(&self) -> anyhow::Result<()> {
@@ -71,7 +89,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::new());
-    let events: Arc<dyn EventStore> = stores.events.clone();
+    let events = Arc::clone(&stores.events);
     let meta: Arc<dyn MetaStore> = stores.meta.clone();
     let committer_settings = CommitterSettings {
         max_batch_events: settings.ingest.max_batch_events,

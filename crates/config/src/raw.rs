@@ -44,6 +44,34 @@ pub struct RawStorage {
     pub meta_url: Option<Text>,
     #[serde(default)]
     pub duckdb: RawDuckDb,
+    /// `duckdb` (embedded, the default) or `clickhouse`.
+    pub events: Option<Text>,
+    #[serde(default)]
+    pub clickhouse: RawClickHouse,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClickHouse {
+    pub url: Option<Text>,
+    pub database: Option<Text>,
+    pub user: Option<Text>,
+    pub password: Option<Text>,
+    pub compress: Option<bool>,
+    pub request_timeout: Option<Text>,
+}
+
+impl std::fmt::Debug for RawClickHouse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawClickHouse")
+            .field("url", &self.url)
+            .field("database", &self.database)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("compress", &self.compress)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -42,6 +42,41 @@ pub struct StorageSettings {
     /// SQLite inside `data_dir`.
     pub meta_url: String,
     pub duckdb: DuckDbSettings,
+    /// Where events live.
+    pub events: EventsBackend,
+}
+
+/// The events backend: embedded DuckDB in `data_dir`, or a ClickHouse server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventsBackend {
+    DuckDb,
+    ClickHouse(ClickHouseSettings),
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClickHouseSettings {
+    /// The HTTP interface, e.g. `http://127.0.0.1:8123`.
+    pub url: String,
+    pub database: String,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// Gzip insert bodies.
+    pub compress: bool,
+    /// Limit for one request of any kind (inserts, exports, schema changes).
+    pub request_timeout: Duration,
+}
+
+impl std::fmt::Debug for ClickHouseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickHouseSettings")
+            .field("url", &self.url)
+            .field("database", &self.database)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("compress", &self.compress)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -174,7 +209,8 @@ impl RawConfig {
                 .checkpoint_threshold
                 .map_or(256 << 20, |b| b.0),
         };
-        let storage = StorageSettings { data_dir, meta_url, duckdb };
+        let events = events_backend(self.storage.events, self.storage.clickhouse)?;
+        let storage = StorageSettings { data_dir, meta_url, duckdb, events };
 
         let i = self.ingest;
         let defaults = Limits::default();
@@ -302,4 +338,38 @@ fn chrono_duration(
 ) -> Result<chrono::Duration, ConfigError> {
     let std = duration(key, value, default)?;
     chrono::Duration::from_std(std).map_err(|_| ConfigError::invalid(key, "is too long"))
+}
+
+fn events_backend(
+    kind: Option<Text>,
+    raw: crate::raw::RawClickHouse,
+) -> Result<EventsBackend, ConfigError> {
+    match kind.as_ref().map_or("duckdb", |Text(k)| k.as_str()) {
+        "duckdb" => Ok(EventsBackend::DuckDb),
+        "clickhouse" => {
+            let url = raw.url.map_or_else(|| "http://127.0.0.1:8123".to_owned(), |Text(u)| u);
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::invalid(
+                    "storage.clickhouse.url",
+                    "must be the HTTP interface, e.g. http://127.0.0.1:8123",
+                ));
+            }
+            Ok(EventsBackend::ClickHouse(ClickHouseSettings {
+                url,
+                database: raw.database.map_or_else(|| "sextant".to_owned(), |Text(d)| d),
+                user: raw.user.map(|Text(u)| u),
+                password: raw.password.map(|Text(p)| p),
+                compress: raw.compress.unwrap_or(true),
+                request_timeout: duration(
+                    "storage.clickhouse.request_timeout",
+                    raw.request_timeout,
+                    "10m",
+                )?,
+            }))
+        }
+        other => Err(ConfigError::invalid(
+            "storage.events",
+            format!("`{other}` is not an events backend; use duckdb or clickhouse"),
+        )),
+    }
 }

@@ -171,3 +171,23 @@ roles_claim = "realm_access.roles"
         "invalid `audit.retention_days`: must be at least 1"
     );
 }
+
+#[test]
+fn events_go_to_duckdb_unless_clickhouse_is_chosen_and_its_password_is_never_shown() {
+    assert_eq!(from_toml_str("").unwrap().storage.events, EventsBackend::DuckDb);
+    let text = "[storage]\nevents = \"clickhouse\"\n[storage.clickhouse]\nurl = \"http://ch:8123\"\nuser = \"sextant\"\npassword = \"hunter2\"";
+    let settings = from_toml_str(text).unwrap();
+    let EventsBackend::ClickHouse(ch) = &settings.storage.events else { panic!("clickhouse") };
+    assert_eq!((ch.url.as_str(), ch.database.as_str()), ("http://ch:8123", "sextant"));
+    assert_eq!(ch.password.as_deref(), Some("hunter2"));
+    assert!(ch.compress);
+    assert!(!format!("{settings:?}").contains("hunter2"));
+    assert_eq!(
+        err("[storage]\nevents = \"mysql\""),
+        "invalid `storage.events`: `mysql` is not an events backend; use duckdb or clickhouse"
+    );
+    assert!(
+        err("[storage]\nevents = \"clickhouse\"\n[storage.clickhouse]\nurl = \"tcp://ch:9000\"")
+            .starts_with("invalid `storage.clickhouse.url`")
+    );
+}

@@ -2,6 +2,7 @@
 //! All three reduce events to distinct (person, local day or bucket) pairs first, which are
 //! few, and compute from those. Semantics: `docs/queries.md`.
 
+use crate::clickhouse;
 use crate::filter::{all_of, matcher_conditions, reads_person_properties};
 use crate::results::{ActiveUsersResult, LifecycleResult, StickinessPeriod, StickinessResult};
 use crate::rollup::{actor_source, names_only};
@@ -65,7 +66,7 @@ impl Activity<'_> {
         Ok((zone, self.date_range.resolve(opts.now, zone)?))
     }
 
-    /// `WITH scoped AS (...)`: the distinct (person, unit start...) of activity events in
+    /// `WITH scoped AS (...)` (on ClickHouse, the `SELECT` itself): the distinct (person, unit start...) of activity events in
     /// `read`, one column per `(name, unit)`. Events are reduced to distinct raw ids first and
     /// resolved to people after, unless person properties must be read per event.
     fn scoped(
@@ -85,13 +86,26 @@ impl Activity<'_> {
         let scope = scope(b, opts, read, zone, self.filters, needs, actors)?;
         let mut conditions = scope.conditions.clone();
         conditions.extend(matcher_conditions(b, self.activity)?);
-        conditions.push("events.person_id IS NOT NULL".to_owned());
+        conditions.push(match b.dialect {
+            Dialect::DuckDb => "events.person_id IS NOT NULL".to_owned(),
+            // The scope may be a nested SELECT there, which `events.` cannot name.
+            Dialect::ClickHouse => "person_id IS NOT NULL".to_owned(),
+        });
         let names: Vec<&str> = units.iter().map(|(name, _)| *name).collect();
         let starts: Vec<String> = units
             .iter()
             .map(|(name, unit)| format!("{} AS {name}", b.truncate(*unit, &scope.local_time)))
             .collect();
         let (names, starts) = (names.join(", "), starts.join(", "));
+        if b.dialect == Dialect::ClickHouse {
+            return Ok(clickhouse::activity::scoped(
+                &scope,
+                person_properties,
+                &names,
+                &starts,
+                &all_of(&conditions),
+            ));
+        }
         Ok(if person_properties {
             format!(
                 "WITH scoped AS (\n  SELECT DISTINCT {} AS person, {starts}\n  FROM {}\n  WHERE {}\n)",
@@ -141,6 +155,18 @@ pub(crate) fn plan_active_users(
             ]
         })
         .collect();
+    if dialect == Dialect::ClickHouse {
+        let ends: Vec<(i32, String)> =
+            WINDOWS.iter().map(|w| (*w, b.shift("day", Interval::Day, *w))).collect();
+        let sql = clickhouse::activity::active_users(&scoped, &ends);
+        return Ok(ActivityPlan {
+            statement: b.finish(sql),
+            kind: Kind::ActiveUsers,
+            zone,
+            range,
+            buckets,
+        });
+    }
     let sql = format!(
         "{scoped},\nspans AS (SELECT day, lead(day) OVER (PARTITION BY person ORDER BY day) AS next_day FROM scoped)\nSELECT w, edge, sum(delta) FROM (\n  {}\n) GROUP BY w, edge",
         edges.join("\n  UNION ALL\n  ")
@@ -167,9 +193,11 @@ pub(crate) fn plan_stickiness(
         range,
         &[("period", q.period), ("day", Interval::Day)],
     )?;
-    let sql = format!(
-        "{scoped}\nSELECT period, active_days, count(*) FROM (SELECT person, period, count(*) AS active_days FROM scoped GROUP BY person, period) GROUP BY period, active_days",
-    );
+    let per_person = "SELECT period, active_days, count(*) FROM (SELECT person, period, count(*) AS active_days FROM scoped GROUP BY person, period) GROUP BY period, active_days";
+    let sql = match dialect {
+        Dialect::DuckDb => format!("{scoped}\n{per_person}"),
+        Dialect::ClickHouse => per_person.replace("FROM scoped", &format!("FROM (\n{scoped}\n)")),
+    };
     Ok(ActivityPlan {
         statement: b.finish(sql),
         kind: Kind::Stickiness(q.period),
@@ -199,6 +227,22 @@ pub(crate) fn plan_lifecycle(
         TimeRange { from: DateTime::<Utc>::UNIX_EPOCH, to: range.to },
         &[("bucket", q.interval)],
     )?;
+    if dialect == Dialect::ClickHouse {
+        let sql = clickhouse::activity::lifecycle(
+            &scoped,
+            first.and_utc().timestamp_micros(),
+            last.and_utc().timestamp_micros(),
+            &b.shift("b", q.interval, -1),
+            &b.shift("b", q.interval, 1),
+        );
+        return Ok(ActivityPlan {
+            statement: b.finish(sql),
+            kind: Kind::Lifecycle(q.interval),
+            zone,
+            range,
+            buckets,
+        });
+    }
     let literal = |t: NaiveDateTime| format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S"));
     let (first_lit, last_lit) = (literal(first), literal(last));
     let sql = format!(

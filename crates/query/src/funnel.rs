@@ -5,6 +5,7 @@
 //! on consecutive event numbers; unordered ones look forward from every anchor event.
 //! Semantics: `docs/queries.md`.
 
+use crate::clickhouse;
 use crate::filter::{all_of, matcher_conditions, property_expr, reads_person_properties};
 use crate::rollup::{actor_source, names_only};
 use crate::scope::{Needs, Scope, late_links, scope};
@@ -23,7 +24,8 @@ const MAX_STEPS: usize = 20;
 const MAX_BINS: usize = 100;
 
 /// The per-person CTEs every funnel statement starts with, ending in
-/// `people(person, depth, bd, is_other, bucket, t0 .. t{n-1})`.
+/// `people(person, depth, bd, is_other, bucket, t0 .. t{n-1})`; on ClickHouse, the `SELECT`
+/// of `people` itself.
 struct Prelude {
     sql: String,
     steps: usize,
@@ -43,6 +45,12 @@ pub(crate) fn plan(
     }
     let buckets = q.interval.buckets(range, zone, opts.max_buckets)?;
     let last = n - 1;
+    if dialect == Dialect::ClickHouse {
+        let bins = (q.order != FunnelOrder::Unordered)
+            .then(|| b.param(Param::Int(i64::try_from(bins).unwrap_or(10))));
+        let sql = clickhouse::funnel::rows(&mut b, q, &prelude.sql, bins.as_deref());
+        return Ok(FunnelPlan::new(q, b.finish(sql), zone, range, window, buckets));
+    }
     // One long-format result: (row_kind, bd, bucket, i, c, f1, f2).
     //   0: step `i` of group `bd` (kind 3 for the folded "$other" group): people, avg and
     //      median seconds from the previous step;
@@ -114,11 +122,11 @@ pub(crate) fn plan_persons(
         conditions.push(format!("person > {}", b.param(Param::Text(after))));
     }
     let fetch = b.param(Param::Int(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
-    let sql = format!(
-        "{}\nSELECT person FROM people WHERE {} ORDER BY person LIMIT {fetch}",
-        prelude.sql,
-        conditions.join(" AND ")
-    );
+    let people = match dialect {
+        Dialect::DuckDb => format!("{}\nSELECT person FROM people", prelude.sql),
+        Dialect::ClickHouse => format!("SELECT person FROM ({})", prelude.sql),
+    };
+    let sql = format!("{people} WHERE {} ORDER BY person LIMIT {fetch}", conditions.join(" AND "));
     Ok(FunnelPersonsPlan::new(b.finish(sql), limit))
 }
 
@@ -167,14 +175,16 @@ fn prelude(
     let mut flags = Vec::new();
     let mut any = Vec::new();
     for (i, step) in q.steps.iter().enumerate() {
-        let c = all_of(&matcher_conditions(b, step)?);
+        let c = matcher_conditions(b, step)?;
+        let c = b.all_of(&c);
         flags.push(format!("({c}) AS s{i}"));
         any.push(format!("({c})"));
     }
     for (j, x) in q.exclusions.iter().enumerate() {
         let matcher =
             EventMatcher { event: x.event.clone(), filters: x.filters.clone(), label: None };
-        let c = all_of(&matcher_conditions(b, &matcher)?);
+        let c = matcher_conditions(b, &matcher)?;
+        let c = b.all_of(&c);
         flags.push(format!("({c}) AS x{j}"));
         any.push(format!("({c})"));
     }
@@ -188,7 +198,8 @@ fn prelude(
     // Ordered funnels read step-0 events only where they can start a chain (see `starts`),
     // unless per-event person properties are needed (then the step-0 people cannot be
     // counted from reduced rows).
-    let pruned = q.order == FunnelOrder::Ordered && !person_properties;
+    let clickhouse = b.dialect == Dialect::ClickHouse;
+    let pruned = q.order == FunnelOrder::Ordered && !person_properties && !clickhouse;
     let mut columns = vec![
         format!("{} AS person", scope.person),
         // Joins and sorts key on (hash, id): comparisons settle on the integer, and the id
@@ -200,15 +211,33 @@ fn prelude(
     ];
     columns.extend(flags);
     let mut conditions = scope.conditions.clone();
-    conditions.push("events.person_id IS NOT NULL".to_owned());
-    if q.order == FunnelOrder::Strict {
-        // Every event counts for adjacency, so nothing is pushed down; events are numbered
-        // per person in time order.
+    conditions.push(match b.dialect {
+        Dialect::DuckDb => "events.person_id IS NOT NULL".to_owned(),
+        // The scope is a nested SELECT there, which `events.` cannot name.
+        Dialect::ClickHouse => "person_id IS NOT NULL".to_owned(),
+    });
+    if q.order == FunnelOrder::Strict || clickhouse {
+        // Events are numbered (ordered, on ClickHouse) per person by time, then insert_id.
         columns.push("insert_id".to_owned());
-    } else if !pruned {
+    }
+    // Strict funnels read every event (all count for adjacency): nothing is pushed down.
+    if q.order != FunnelOrder::Strict && !pruned {
         conditions.push(format!("({})", any.join(" OR ")));
     }
     let columns = columns.join(", ");
+    if clickhouse {
+        let scoped =
+            format!("SELECT {columns}\n  FROM {}\n  WHERE {}", scope.from, all_of(&conditions));
+        let overlap: Vec<bool> =
+            (0..n).map(|k| k > 0 && overlap(&q.steps[k - 1], &q.steps[k])).collect();
+        let sql = clickhouse::funnel::people(b, q, &scoped, &window, &overlap);
+        return Ok((
+            Prelude { sql, steps: n },
+            zone,
+            range,
+            parse_span(&q.window).map_or(0, |w| w.num_seconds()),
+        ));
+    }
     let mut sql = if pruned {
         starts(b, &columns, &scope, &conditions, &any, &window)
     } else {

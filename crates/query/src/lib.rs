@@ -2,6 +2,7 @@
 //! [`Statement`]s a plan carries and hands their rows back to the plan's `assemble`.
 
 mod activity;
+mod clickhouse;
 mod filter;
 mod formula;
 mod funnel;
@@ -27,7 +28,7 @@ pub use list::{
 };
 pub use results::*;
 pub use spec::*;
-pub use sql::{Cell, Dialect, Param, Statement};
+pub use sql::{Cell, Dialect, Param, Statement, json_pointer};
 pub use time::TimeRange;
 pub use trends::MAX_BREAKDOWN_LIMIT;
 pub use trends_result::{SeriesResult, TrendsPlan, TrendsResult};

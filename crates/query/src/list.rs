@@ -198,7 +198,8 @@ impl RowReader {
 
     fn timestamp(&mut self) -> Result<DateTime<Utc>, QueryError> {
         match self.next()? {
-            Cell::Timestamp(micros) => micros_to_datetime(micros)
+            // Engines without a microsecond timestamp type (ClickHouse 18.16) return µs.
+            Cell::Timestamp(micros) | Cell::Int(micros) => micros_to_datetime(micros)
                 .ok_or_else(|| QueryError::internal("stored timestamp is out of range")),
             other => Err(QueryError::internal(format!(
                 "expected a timestamp in event row, got {other:?}"

@@ -2,6 +2,7 @@
 //! from (or up to) their first anchor event, then the most common walks and every step-to-step
 //! move. Semantics: `docs/queries.md`.
 
+use crate::clickhouse;
 use crate::filter::{all_of, matcher_conditions, reads_person_properties};
 use crate::results::{PathCount, PathsResult, Transition};
 use crate::scope::{Needs, scope};
@@ -41,9 +42,14 @@ pub(crate) fn plan(
         person_properties: reads_person_properties(q.filters.iter().chain(&q.anchor.filters)),
     };
     let scope = scope(&mut b, opts, range, zone, &q.filters, needs, None)?;
-    let anchor = all_of(&matcher_conditions(&mut b, &q.anchor)?);
+    let anchor = matcher_conditions(&mut b, &q.anchor)?;
+    let anchor = b.all_of(&anchor);
     let mut conditions = scope.conditions.clone();
-    conditions.push("events.person_id IS NOT NULL".to_owned());
+    conditions.push(match dialect {
+        Dialect::DuckDb => "events.person_id IS NOT NULL".to_owned(),
+        // The scope is a nested SELECT there, which `events.` cannot name.
+        Dialect::ClickHouse => "person_id IS NOT NULL".to_owned(),
+    });
     let reach = i64::try_from(q.steps - 1).unwrap_or(1);
     let (low, high) = match q.direction {
         PathDirection::Next => (0, reach),
@@ -53,6 +59,17 @@ pub(crate) fn plan(
     let high = b.param(Param::Int(high));
     let limit = b.param(Param::Int(i64::try_from(q.limit).unwrap_or(20)));
     // Rows (kind, path, step, from, to, people): 0 a path (JSON array), 1 a move.
+    if dialect == Dialect::ClickHouse {
+        let scoped = format!(
+            "SELECT {} AS person, timestamp, insert_id, event, ({anchor}) AS is_anchor\n  FROM {}\n  WHERE {}",
+            scope.person,
+            scope.from,
+            all_of(&conditions)
+        );
+        let json = b.list_to_json("walk");
+        let sql = clickhouse::paths::statement(&scoped, q.direction, reach, &limit, &json);
+        return Ok(PathsPlan { statement: b.finish(sql), zone, range });
+    }
     let sql = format!(
         "WITH scoped AS (\n  SELECT {person} AS person, timestamp, insert_id, event, ({anchor}) AS is_anchor\n  FROM {source}\n  WHERE {conditions}\n),\nnumbered AS (\n  SELECT *, row_number() OVER (PARTITION BY person ORDER BY timestamp, insert_id) AS seq FROM scoped\n),\nanchors AS (\n  SELECT person, min(seq) AS at FROM numbered WHERE is_anchor GROUP BY person\n),\nwalked AS (\n  SELECT numbered.person, numbered.seq, numbered.event, numbered.seq - min(numbered.seq) OVER (PARTITION BY numbered.person) AS position\n  FROM numbered JOIN anchors ON anchors.person = numbered.person AND numbered.seq BETWEEN anchors.at + {low} AND anchors.at + {high}\n)\nSELECT * FROM (\n  SELECT 0, {json}, NULL, NULL, NULL, count(*) AS people FROM (SELECT person, {walk} AS walk FROM walked GROUP BY person) GROUP BY walk ORDER BY people DESC, walk LIMIT {limit}\n)\nUNION ALL\nSELECT 1, NULL, here.position, here.event, next.event, count(*) FROM walked AS here JOIN walked AS next ON next.person = here.person AND next.seq = here.seq + 1 GROUP BY here.position, here.event, next.event",
         person = scope.person,

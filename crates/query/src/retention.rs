@@ -2,6 +2,7 @@
 //! returns per later period, in one statement. Calendar periods come from the local time in
 //! the query's zone. Semantics: `docs/queries.md`.
 
+use crate::clickhouse;
 use crate::filter::{all_of, matcher_conditions, property_expr, reads_person_properties};
 use crate::results::{Cohort, GroupKey, RetentionResult, RetentionSummary, group_value, percent};
 use crate::rollup::{actor_source, names_only};
@@ -82,8 +83,10 @@ pub(crate) fn plan(
     let actors = actor_source(&mut b, opts, eligible, read, &[range.from, range.to], zone);
     let needs = Needs { persons: true, person_properties };
     let scope = scope(&mut b, opts, read, zone, &q.filters, needs, actors)?;
-    let start = all_of(&matcher_conditions(&mut b, &q.start)?);
-    let back = all_of(&matcher_conditions(&mut b, &q.return_event)?);
+    let start = matcher_conditions(&mut b, &q.start)?;
+    let start = b.all_of(&start);
+    let back = matcher_conditions(&mut b, &q.return_event)?;
+    let back = b.all_of(&back);
     let breakdown = match &q.breakdown {
         Some(bd) => {
             let expr = property_expr(&mut b, &bd.property);
@@ -94,9 +97,47 @@ pub(crate) fn plan(
     let from = b.param(Param::Int(range.from.timestamp_micros()));
     let to = b.param(Param::Int(range.to.timestamp_micros()));
     let mut conditions = scope.conditions.clone();
-    conditions.push("events.person_id IS NOT NULL".to_owned());
+    conditions.push(match dialect {
+        Dialect::DuckDb => "events.person_id IS NOT NULL".to_owned(),
+        // The scope is a nested SELECT there, which `events.` cannot name.
+        Dialect::ClickHouse => "person_id IS NOT NULL".to_owned(),
+    });
     conditions.push(format!("(({start}) OR ({back}))"));
-    let ts = b.epoch_micros("timestamp");
+    let scoped = format!(
+        "SELECT {person} AS person, {ts} AS ts, {period} AS period, {breakdown} AS bd, ({start}) AS is_start, ({back}) AS is_return\n  FROM {source}\n  WHERE {conditions}",
+        person = scope.person,
+        ts = b.epoch_micros("timestamp"),
+        period = b.truncate(q.period, &scope.local_time),
+        source = scope.from,
+        conditions = all_of(&conditions),
+    );
+    let sql = match dialect {
+        Dialect::DuckDb => statement(&mut b, q, &scoped, (&from, &to), &positions),
+        Dialect::ClickHouse => {
+            clickhouse::retention::statement(&mut b, q, &scoped, (&from, &to), &positions)
+        }
+    };
+    Ok(RetentionPlan {
+        statement: b.finish(sql),
+        period: q.period,
+        zone,
+        range,
+        now: opts.now,
+        positions,
+        mode: q.mode,
+        has_breakdown: q.breakdown.is_some(),
+    })
+}
+
+/// The DuckDB statement over `scoped` (`person, ts, period, bd, is_start, is_return`);
+/// `range` holds the placeholders of the range's ends in µs.
+fn statement(
+    b: &mut SqlBuilder,
+    q: &RetentionQuery,
+    scoped: &str,
+    (from, to): (&str, &str),
+    positions: &[[u32; 2]],
+) -> String {
     let offset = b.units_between(q.period, "cohorts.cohort", "returns.period");
     let first_bd = b.arg_min("bd", "ts");
     let cohorts = match q.cohort {
@@ -130,36 +171,23 @@ pub(crate) fn plan(
             "SELECT 1, cohort, bd, is_other, least(last_offset, {last}), count(*) FROM (SELECT person, cohort, bd, is_other, max(period_offset) AS last_offset FROM offsets GROUP BY ALL) GROUP BY ALL",
             last = q.intervals - 1
         ),
-        RetentionMode::Bracket => {
-            let arms: String = positions
-                .iter()
-                .enumerate()
-                .map(|(i, [a, z])| {
-                    format!(" WHEN period_offset BETWEEN {a} AND {z} THEN {}", i + 1)
-                })
-                .collect();
-            format!(
-                "SELECT 1, cohort, bd, is_other, position, count(DISTINCT person) FROM (SELECT *, CASE{arms} END AS position FROM offsets) WHERE position IS NOT NULL GROUP BY ALL"
-            )
-        }
+        RetentionMode::Bracket => format!(
+            "SELECT 1, cohort, bd, is_other, position, count(DISTINCT person) FROM (SELECT *, CASE{arms} END AS position FROM offsets) WHERE position IS NOT NULL GROUP BY ALL",
+            arms = bracket_arms(positions),
+        ),
     };
-    let sql = format!(
-        "WITH scoped AS (\n  SELECT {person} AS person, {ts} AS ts, {period} AS period, {breakdown} AS bd, ({start}) AS is_start, ({back}) AS is_return\n  FROM {source}\n  WHERE {conditions}\n),\nraw_cohorts AS (\n  {cohorts}\n),\ncohorts AS (\n  {grouped}\n),\nreturns AS (\n  SELECT DISTINCT person, period FROM scoped WHERE is_return\n),\noffsets AS (\n  SELECT cohorts.person, cohorts.cohort, cohorts.bd, cohorts.is_other, {offset} AS period_offset\n  FROM cohorts JOIN returns ON returns.person = cohorts.person AND returns.period > cohorts.cohort\n)\nSELECT 0, cohort, bd, is_other, 0, count(DISTINCT person) FROM cohorts GROUP BY ALL\nUNION ALL\n{returned}",
-        person = scope.person,
-        period = b.truncate(q.period, &scope.local_time),
-        source = scope.from,
-        conditions = all_of(&conditions),
-    );
-    Ok(RetentionPlan {
-        statement: b.finish(sql),
-        period: q.period,
-        zone,
-        range,
-        now: opts.now,
-        positions,
-        mode: q.mode,
-        has_breakdown: q.breakdown.is_some(),
-    })
+    format!(
+        "WITH scoped AS (\n  {scoped}\n),\nraw_cohorts AS (\n  {cohorts}\n),\ncohorts AS (\n  {grouped}\n),\nreturns AS (\n  SELECT DISTINCT person, period FROM scoped WHERE is_return\n),\noffsets AS (\n  SELECT cohorts.person, cohorts.cohort, cohorts.bd, cohorts.is_other, {offset} AS period_offset\n  FROM cohorts JOIN returns ON returns.person = cohorts.person AND returns.period > cohorts.cohort\n)\nSELECT 0, cohort, bd, is_other, 0, count(DISTINCT person) FROM cohorts GROUP BY ALL\nUNION ALL\n{returned}",
+    )
+}
+
+/// `CASE` arms numbering the brackets a `period_offset` falls in (from 1).
+pub(crate) fn bracket_arms(positions: &[[u32; 2]]) -> String {
+    positions
+        .iter()
+        .enumerate()
+        .map(|(i, [a, z])| format!(" WHEN period_offset BETWEEN {a} AND {z} THEN {}", i + 1))
+        .collect()
 }
 
 /// Cohorts in time order, then values before `null`: (start, (other, is null, value)).

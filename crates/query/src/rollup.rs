@@ -129,7 +129,8 @@ pub(crate) fn actor_source(
     cuts: &[DateTime<Utc>],
     zone: Zone,
 ) -> Option<String> {
-    if !(opts.rollups && eligible) {
+    // ClickHouse keeps no rollup tables (yet): it reads the events, which is always exact.
+    if !(opts.rollups && eligible) || b.dialect == crate::Dialect::ClickHouse {
         return None;
     }
     pieces(read, cuts, zone).map(|pieces| actor_events(b, &opts.project_id.to_string(), &pieces))

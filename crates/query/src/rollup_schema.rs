@@ -60,6 +60,10 @@ impl SqlBuilder {
             Dialect::DuckDb => format!(
                 "CASE WHEN {expr} > 0 THEN CAST(ceil(ln({expr}) / {LN_GAMMA:e}) AS INTEGER) + {OFFSET} WHEN {expr} < 0 THEN -(CAST(ceil(ln(-({expr})) / {LN_GAMMA:e}) AS INTEGER) + {OFFSET}) WHEN {expr} = 0 THEN 0 END"
             ),
+            // Unused until ClickHouse keeps rollups; written so the sketch is defined there.
+            Dialect::ClickHouse => format!(
+                "CASE WHEN {expr} > 0 THEN toInt32(ceil(log({expr}) / {LN_GAMMA:e})) + {OFFSET} WHEN {expr} < 0 THEN -(toInt32(ceil(log(-({expr})) / {LN_GAMMA:e})) + {OFFSET}) WHEN {expr} = 0 THEN 0 END"
+            ),
         }
     }
 
@@ -69,6 +73,9 @@ impl SqlBuilder {
         match self.dialect {
             Dialect::DuckDb => format!(
                 "CASE WHEN {expr} = 0 THEN 0.0 ELSE sign({expr}) * exp((abs({expr}) - {OFFSET}) * {LN_GAMMA:e}) * {scale:e} END"
+            ),
+            Dialect::ClickHouse => format!(
+                "CASE WHEN {expr} = 0 THEN 0.0 ELSE if({expr} > 0, 1, -1) * exp((abs({expr}) - {OFFSET}) * {LN_GAMMA:e}) * {scale:e} END"
             ),
         }
     }

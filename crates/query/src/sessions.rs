@@ -61,29 +61,65 @@ pub(crate) fn plan(
         .map(|(i, bound)| format!(" WHEN seconds >= {} THEN {i}", b.param(Param::Float(*bound))))
         .collect();
     let routes = b.param(Param::Int(i64::try_from(q.routes).unwrap_or(10)));
-    let route_rows = |column: &str, kind: u8| {
+    let route_rows = |column: &str, kind: u8, measured: &str| {
         format!(
-            "SELECT * FROM (SELECT {kind}, 0, NULL, count(*), NULL, NULL, NULL, NULL, {column} FROM measured GROUP BY {column} ORDER BY count(*) DESC, {column} NULLS LAST LIMIT {routes})"
+            "SELECT * FROM (SELECT {kind}, 0, NULL, count(*), NULL, NULL, NULL, NULL, {column} FROM {measured} GROUP BY {column} ORDER BY count(*) DESC, {column} NULLS LAST LIMIT {routes})"
         )
     };
-    // Rows (kind, is_total, bucket, sessions, avg, median, people, bounces, route):
-    // 0 per bucket and total; 1 histogram bin (index in `people`); 2 entry and 3 exit routes.
-    let sql = format!(
-        "WITH scoped AS (\n  SELECT {person} AS person, session_id, {ts} AS ts, insert_id, {local} AS local, coalesce(route, path) AS route\n  FROM {source}\n  WHERE {conditions}\n),\nsessions AS (\n  SELECT min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events, {first_local} AS first_local, {first_person} AS person, {entry} AS entry, {exit} AS exit\n  FROM scoped GROUP BY session_id\n),\nmeasured AS (\n  SELECT {bucket} AS bucket, (last_ts - first_ts) / 1e6 AS seconds, events, person, entry, exit FROM sessions\n)\nSELECT 0, GROUPING(bucket), bucket, count(*), avg(seconds), {median}, count(DISTINCT person), count(*) FILTER (WHERE events = 1), NULL FROM measured GROUP BY GROUPING SETS ((bucket), ())\nUNION ALL\nSELECT 1, 0, NULL, count(*), NULL, NULL, bin, NULL, NULL FROM (SELECT CASE{arms} END AS bin FROM measured) WHERE bin IS NOT NULL GROUP BY bin\nUNION ALL\n{entries}\nUNION ALL\n{exits}",
+    let scoped = format!(
+        "SELECT {person} AS person, session_id, {ts} AS ts, insert_id, {local} AS local, coalesce(route, path) AS route\n  FROM {source}\n  WHERE {conditions}",
         person = scope.person,
         ts = b.epoch_micros("timestamp"),
         local = scope.local_time,
         source = scope.from,
         conditions = all_of(&conditions),
+    );
+    let sessions = format!(
+        "SELECT min(ts) AS first_ts, max(ts) AS last_ts, count(*) AS events, {first_local} AS first_local, {first_person} AS person, {entry} AS entry, {exit} AS exit\n  FROM {scoped} GROUP BY session_id",
         first_local = b.arg_min("local", "(ts, insert_id)"),
         first_person = b.arg_min("person", "(ts, insert_id)"),
         entry = b.arg_min("route", "(ts, insert_id)"),
         exit = b.arg_max("route", "(ts, insert_id)"),
-        bucket = b.truncate(q.interval, "first_local"),
-        median = b.quantile("seconds", 0.5),
-        entries = route_rows("entry", 2),
-        exits = route_rows("exit", 3),
+        scoped = match dialect {
+            Dialect::DuckDb => "scoped".to_owned(),
+            Dialect::ClickHouse => format!("(\n  {scoped}\n  )"),
+        },
     );
+    let measured = format!(
+        "SELECT {bucket} AS bucket, (last_ts - first_ts) / 1e6 AS seconds, events, person, entry, exit FROM {sessions}",
+        bucket = b.truncate(q.interval, "first_local"),
+        sessions = match dialect {
+            Dialect::DuckDb => "sessions".to_owned(),
+            Dialect::ClickHouse => format!("(\n  {sessions}\n  )"),
+        },
+    );
+    let median = b.quantile("seconds", 0.5);
+    let people = b.count_distinct("person");
+    let bounces = b.count_if("events = 1");
+    // Rows (kind, is_total, bucket, sessions, avg, median, people, bounces, route):
+    // 0 per bucket and total; 1 histogram bin (index in `people`); 2 entry and 3 exit routes.
+    let sql = match dialect {
+        Dialect::DuckDb => format!(
+            "WITH scoped AS (\n  {scoped}\n),\nsessions AS (\n  {sessions}\n),\nmeasured AS (\n  {measured}\n)\nSELECT 0, GROUPING(bucket), bucket, count(*), avg(seconds), {median}, {people}, {bounces}, NULL FROM measured GROUP BY GROUPING SETS ((bucket), ())\nUNION ALL\nSELECT 1, 0, NULL, count(*), NULL, NULL, bin, NULL, NULL FROM (SELECT CASE{arms} END AS bin FROM measured) WHERE bin IS NOT NULL GROUP BY bin\nUNION ALL\n{entries}\nUNION ALL\n{exits}",
+            entries = route_rows("entry", 2, "measured"),
+            exits = route_rows("exit", 3, "measured"),
+        ),
+        // No CTEs nor grouping sets: `measured` is repeated, and the total is a level of its own.
+        // Every column is named: ClickHouse merges unnamed identical ones (`0, 0`).
+        Dialect::ClickHouse => {
+            let m = format!("(\n  {measured}\n)");
+            let routes = |column: &str, kind: u8| {
+                format!(
+                    "SELECT * FROM (SELECT {kind} AS kind, 0 AS is_total, NULL AS bucket_start, count(*) AS sessions, NULL AS avg_seconds, NULL AS median, NULL AS people, NULL AS bounces, {column} AS route FROM {m} GROUP BY {column} ORDER BY sessions DESC, {column} NULLS LAST LIMIT {routes})"
+                )
+            };
+            format!(
+                "SELECT 0 AS kind, 0 AS is_total, toNullable(bucket) AS bucket_start, count(*) AS sessions, avg(seconds) AS avg_seconds, {median} AS median, {people} AS people, {bounces} AS bounces, NULL AS route FROM {m} GROUP BY bucket\nUNION ALL\nSELECT 0 AS kind, 1 AS is_total, NULL AS bucket_start, count(*) AS sessions, avg(seconds) AS avg_seconds, {median} AS median, {people} AS people, {bounces} AS bounces, NULL AS route FROM {m}\nUNION ALL\nSELECT 1 AS kind, 0 AS is_total, NULL AS bucket_start, count(*) AS sessions, NULL AS avg_seconds, NULL AS median, bin AS people, NULL AS bounces, NULL AS route FROM (SELECT CASE{arms} END AS bin FROM {m}) WHERE bin IS NOT NULL GROUP BY bin\nUNION ALL\n{entries}\nUNION ALL\n{exits}",
+                entries = routes("entry", 2),
+                exits = routes("exit", 3),
+            )
+        }
+    };
     Ok(SessionsPlan {
         statement: b.finish(sql),
         interval: q.interval,

@@ -7,6 +7,9 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     DuckDb,
+    /// ClickHouse 18.16 and later (the subset both understand: no CTEs, no window
+    /// functions, one JOIN per SELECT, timestamps as Int64 microseconds).
+    ClickHouse,
 }
 
 /// A bound value.
@@ -60,6 +63,12 @@ impl Cell {
     }
 }
 
+/// The JSON pointer (RFC 6901) of a path of keys: how plans address nested properties, and how
+/// stores that flatten properties name each path.
+pub fn json_pointer(keys: &[String]) -> String {
+    keys.iter().map(|k| format!("/{}", k.replace('~', "~0").replace('/', "~1"))).collect()
+}
+
 /// One statement ready for a store to run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
@@ -89,7 +98,9 @@ impl SqlBuilder {
     pub(crate) fn param(&mut self, value: Param) -> String {
         self.params.push(value);
         match self.dialect {
-            Dialect::DuckDb => format!("${}", self.params.len()),
+            // ClickHouse 18.16 binds nothing over HTTP: its store replaces `$N` with an escaped
+            // literal (`store-clickhouse/src/literal.rs`), so the text is the same.
+            Dialect::DuckDb | Dialect::ClickHouse => format!("${}", self.params.len()),
         }
     }
 
@@ -101,17 +112,24 @@ impl SqlBuilder {
     pub(crate) fn truncate(&self, interval: crate::Interval, column: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("date_trunc('{}', {column})", interval.name()),
+            Dialect::ClickHouse => clickhouse_truncate(interval, column),
         }
     }
 
     /// Text at a JSON pointer inside a JSON column (`properties`, `person_properties`); SQL
     /// NULL when absent. The column name comes from the planner, never from input.
     pub(crate) fn json_text(&mut self, column: &'static str, keys: &[String]) -> String {
-        let pointer: String =
-            keys.iter().map(|k| format!("/{}", k.replace('~', "~0").replace('/', "~1"))).collect();
-        let p = self.param(Param::Text(pointer));
+        let p = self.param(Param::Text(json_pointer(keys)));
         match self.dialect {
             Dialect::DuckDb => format!("json_extract_string({column}, {p})"),
+            // Properties are stored flattened: every nested path and its text.
+            Dialect::ClickHouse => {
+                let (keys, values) = match column {
+                    "person_properties" => ("person_keys", "person_values"),
+                    _ => ("prop_keys", "prop_values"),
+                };
+                format!("if(has({keys}, {p}), {values}[indexOf({keys}, {p})], NULL)")
+            }
         }
     }
 
@@ -119,6 +137,7 @@ impl SqlBuilder {
     pub(crate) fn null_number(&self) -> String {
         match self.dialect {
             Dialect::DuckDb => "CAST(NULL AS DOUBLE)".to_owned(),
+            Dialect::ClickHouse => "CAST(NULL AS Nullable(Float64))".to_owned(),
         }
     }
 
@@ -126,6 +145,7 @@ impl SqlBuilder {
     pub(crate) fn null_text(&self) -> String {
         match self.dialect {
             Dialect::DuckDb => "CAST(NULL AS VARCHAR)".to_owned(),
+            Dialect::ClickHouse => "CAST(NULL AS Nullable(String))".to_owned(),
         }
     }
 
@@ -134,6 +154,7 @@ impl SqlBuilder {
         let p = self.param(Param::Text(needle));
         match self.dialect {
             Dialect::DuckDb => format!("contains(lower({expr}), lower({p}))"),
+            Dialect::ClickHouse => format!("(positionCaseInsensitiveUTF8({expr}, {p}) > 0)"),
         }
     }
 
@@ -142,6 +163,7 @@ impl SqlBuilder {
         let p = self.param(Param::Text(pattern));
         match self.dialect {
             Dialect::DuckDb => format!("regexp_matches({expr}, {p})"),
+            Dialect::ClickHouse => format!("match({expr}, {p})"),
         }
     }
 
@@ -162,16 +184,18 @@ impl SqlBuilder {
             let mut arms = String::new();
             let mut before = first;
             for (at, after) in &changes {
-                arms.push_str(&format!(
-                    " WHEN timestamp < TIMESTAMP '{}' THEN {before}",
-                    at.format("%Y-%m-%d %H:%M:%S")
-                ));
+                let at = match self.dialect {
+                    Dialect::DuckDb => format!("TIMESTAMP '{}'", at.format("%Y-%m-%d %H:%M:%S")),
+                    Dialect::ClickHouse => format!("toInt64({})", at.timestamp_micros()),
+                };
+                arms.push_str(&format!(" WHEN timestamp < {at} THEN {before}"));
                 before = *after;
             }
             offset = format!("CASE{arms} ELSE {last} END");
         }
         match self.dialect {
             Dialect::DuckDb => format!("(timestamp + to_seconds({offset}))"),
+            Dialect::ClickHouse => format!("(timestamp + ({offset}) * 1000000)"),
         }
     }
 
@@ -179,6 +203,7 @@ impl SqlBuilder {
     pub(crate) fn epoch_micros(&self, expr: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("epoch_us({expr})"),
+            Dialect::ClickHouse => expr.to_owned(),
         }
     }
 
@@ -186,6 +211,11 @@ impl SqlBuilder {
     pub(crate) fn quantile(&self, expr: &str, q: f64) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("quantile_cont({expr}, {q})"),
+            // 18.16 has no interpolating exact quantile: interpolate over the sorted values
+            // as `quantile_cont` does (the one-element array binds the sorted list to `s`).
+            Dialect::ClickHouse => format!(
+                "arrayMap(s -> if(length(s) = 0, NULL, s[toUInt64(floor({q} * (length(s) - 1))) + 1] + ({q} * (length(s) - 1) - floor({q} * (length(s) - 1))) * (s[toUInt64(ceil({q} * (length(s) - 1))) + 1] - s[toUInt64(floor({q} * (length(s) - 1))) + 1])), [arraySort(groupArray({expr}))])[1]"
+            ),
         }
     }
 
@@ -194,6 +224,8 @@ impl SqlBuilder {
     pub(crate) fn arg_min(&self, arg: &str, key: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("arg_min_null({arg}, {key})"),
+            // A tuple is never NULL, so rows with a NULL `arg` take part.
+            Dialect::ClickHouse => format!("argMin(tuple({arg}), {key}).1"),
         }
     }
 
@@ -201,6 +233,7 @@ impl SqlBuilder {
     pub(crate) fn arg_max(&self, arg: &str, key: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("arg_max_null({arg}, {key})"),
+            Dialect::ClickHouse => format!("argMax(tuple({arg}), {key}).1"),
         }
     }
 
@@ -209,6 +242,9 @@ impl SqlBuilder {
     pub(crate) fn list_agg(&self, expr: &str, order: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("list({expr} ORDER BY {order})"),
+            Dialect::ClickHouse => {
+                format!("arrayMap(x -> x.2, arraySort(x -> x.1, groupArray(({order}, {expr}))))")
+            }
         }
     }
 
@@ -216,6 +252,9 @@ impl SqlBuilder {
     pub(crate) fn list_to_json(&self, expr: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("CAST(to_json({expr}) AS VARCHAR)"),
+            Dialect::ClickHouse => format!(
+                "concat('[', arrayStringConcat(arrayMap(x -> concat('\"', replaceAll(replaceAll(x, '\\\\', '\\\\\\\\'), '\"', '\\\\\"'), '\"'), {expr}), ','), ']')"
+            ),
         }
     }
 
@@ -223,12 +262,14 @@ impl SqlBuilder {
     pub(crate) fn hash(&self, expr: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("hash({expr})"),
+            Dialect::ClickHouse => format!("cityHash64({expr})"),
         }
     }
 
     pub(crate) fn to_text(&self, expr: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("CAST({expr} AS VARCHAR)"),
+            Dialect::ClickHouse => format!("toString({expr})"),
         }
     }
 
@@ -238,6 +279,15 @@ impl SqlBuilder {
         match (self.dialect, interval) {
             (Dialect::DuckDb, I::Week) => format!("(date_diff('day', {a}, {b}) // 7)"),
             (Dialect::DuckDb, unit) => format!("date_diff('{}', {a}, {b})", unit.name()),
+            (Dialect::ClickHouse, I::Month | I::Year) => {
+                let months = |x: &str| {
+                    let t = format!("toDateTime(intDiv({x}, 1000000), 'UTC')");
+                    format!("(toYear({t}) * 12 + toMonth({t}))")
+                };
+                let n = format!("({} - {})", months(b), months(a));
+                if interval == I::Year { format!("intDiv({n}, 12)") } else { n }
+            }
+            (Dialect::ClickHouse, unit) => format!("intDiv({b} - {a}, {})", micros_of(unit)),
         }
     }
 
@@ -254,12 +304,42 @@ impl SqlBuilder {
         };
         match self.dialect {
             Dialect::DuckDb => format!("({expr} + INTERVAL ({amount}) {unit})"),
+            Dialect::ClickHouse => match interval {
+                I::Month | I::Year => {
+                    let months = if interval == I::Year { n * 12 } else { n };
+                    format!(
+                        "(toInt64(toUInt32(addMonths(toDateTime(intDiv({expr}, 1000000), 'UTC'), {months}))) * 1000000 + {expr} % 1000000)"
+                    )
+                }
+                unit => format!("({expr} + {} * {n})", micros_of(unit)),
+            },
         }
     }
 
     pub(crate) fn to_double(&self, expr: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("TRY_CAST({expr} AS DOUBLE)"),
+            // `toFloat64OrNull` does not skip spaces around the number, as DuckDB's cast does.
+            Dialect::ClickHouse => {
+                format!("toFloat64OrNull(replaceRegexpAll({expr}, '^\\\\s+|\\\\s+$', ''))")
+            }
+        }
+    }
+
+    /// `parts` ANDed; true when there are none (ClickHouse 18.16 has no `TRUE`).
+    pub(crate) fn all_of(&self, parts: &[String]) -> String {
+        match self.dialect {
+            Dialect::ClickHouse if parts.is_empty() => "1".to_owned(),
+            _ => crate::filter::all_of(parts),
+        }
+    }
+
+    /// Distinct non-NULL values of `expr`; 0 over no rows (ClickHouse says NULL there when
+    /// `expr` is nullable).
+    pub(crate) fn count_distinct(&self, expr: &str) -> String {
+        match self.dialect {
+            Dialect::DuckDb => format!("count(DISTINCT {expr})"),
+            Dialect::ClickHouse => format!("ifNull(uniqExact({expr}), 0)"),
         }
     }
 
@@ -267,6 +347,41 @@ impl SqlBuilder {
     pub(crate) fn count_if(&self, condition: &str) -> String {
         match self.dialect {
             Dialect::DuckDb => format!("count(*) FILTER (WHERE {condition})"),
+            Dialect::ClickHouse => format!("countIf({condition})"),
         }
+    }
+}
+
+/// Microseconds in one fixed-length unit (weeks included; months and years vary).
+fn micros_of(interval: crate::Interval) -> i64 {
+    use crate::Interval as I;
+    const MINUTE: i64 = 60_000_000;
+    match interval {
+        I::Minute => MINUTE,
+        I::Hour => 60 * MINUTE,
+        I::Day | I::Month | I::Year => 1440 * MINUTE,
+        I::Week => 7 * 1440 * MINUTE,
+    }
+}
+
+/// Bucket start of a local time in microseconds (ClickHouse keeps times as Int64 µs; times
+/// are after 1970, where integer division is flooring). Weeks start on Monday: the epoch was
+/// a Thursday, three days after one.
+fn clickhouse_truncate(interval: crate::Interval, column: &str) -> String {
+    use crate::Interval as I;
+    let seconds = format!("toDateTime(intDiv({column}, 1000000), 'UTC')");
+    let start_of = |function: &str| {
+        format!("(toInt64(toUInt32(toDateTime({function}({seconds}), 'UTC'))) * 1000000)")
+    };
+    match interval {
+        I::Month => start_of("toStartOfMonth"),
+        I::Year => start_of("toStartOfYear"),
+        I::Week => {
+            let day = micros_of(I::Day);
+            format!(
+                "(intDiv({column}, {day}) * {day} - ((intDiv({column}, {day}) + 3) % 7) * {day})"
+            )
+        }
+        unit => format!("(intDiv({column}, {m}) * {m})", m = micros_of(unit)),
     }
 }

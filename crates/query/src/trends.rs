@@ -100,6 +100,7 @@ fn statement(
 ) -> Result<(Statement, Layout), QueryError> {
     let buckets: Vec<NaiveDateTime> = q.interval.buckets(range, zone, opts.max_buckets)?;
     if opts.rollups
+        && dialect == Dialect::DuckDb
         && let Some(read) = rollup_trends::hourly_read(q, range, zone)
     {
         let statement = from_rollup(q, opts, dialect, range, zone, &read);
@@ -156,7 +157,7 @@ fn statement(
     }
     for (i, (s, c)) in q.series.iter().zip(&conditions).enumerate() {
         if flagged {
-            columns.push(format!("({}) AS s{i}", all_of(c)));
+            columns.push(format!("({}) AS s{i}", b.all_of(c)));
         }
         if let Some(property) = &s.property {
             let expr = property_expr(b, property);
@@ -183,7 +184,18 @@ fn statement(
         .filter(|alias| !keys.iter().any(|k| k == alias))
         .map(str::to_owned)
         .collect();
-    let sql = grouped(b, q, &keys, &matched, &carried, &aggregates, "count(*)");
+    let sql = match dialect {
+        Dialect::DuckDb => grouped(b, q, &keys, &matched, &carried, &aggregates, "count(*)"),
+        Dialect::ClickHouse => crate::clickhouse::trends::grouped(
+            b,
+            q,
+            &keys,
+            &matched,
+            &carried,
+            &aggregates,
+            "count(*)",
+        ),
+    };
     Ok((builder.finish(sql), Layout::new(buckets, range, false)))
 }
 
@@ -325,14 +337,14 @@ fn aggregate(b: &SqlBuilder, i: usize, math: Math, flag: Option<String>, weighte
         (Some(f), false) => b.count_if(f),
         (None, false) => "count(*)".to_owned(),
     };
-    let distinct = |column: &str| format!("count(DISTINCT {})", when(column));
+    let distinct = |column: &str| b.count_distinct(&when(column));
     let no_denominator = b.null_number();
     let x = format!("x{i}");
     let (value, denominator) = match math {
         Math::Total => (count, no_denominator),
         Math::UniqueUsers => (distinct("person"), no_denominator),
         Math::UniqueSessions => (distinct("session_id"), no_denominator),
-        Math::DauNormalised => (count, "count(DISTINCT person)".to_owned()),
+        Math::DauNormalised => (count, b.count_distinct("person")),
         Math::PerUserAverage => (count, distinct("person")),
         Math::Sum => (format!("sum({})", when(&x)), no_denominator),
         Math::Avg => (format!("avg({})", when(&x)), no_denominator),

@@ -79,9 +79,9 @@ impl DuckDbStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(error::internal)?;
         let window = i64::try_from(options.dedup_window.as_micros()).unwrap_or(i64::MAX);
-        let recent = dedup::RecentIds::load(&conn, window, chrono::Utc::now().timestamp_micros())
+        let recent = dedup::load(&conn, window, chrono::Utc::now().timestamp_micros())
             .map_err(error::internal)?;
-        let links = links::KnownLinks::load(&conn).map_err(error::internal)?;
+        let links = links::load(&conn).map_err(error::internal)?;
         tracing::debug!(ids = recent.len(), "dedup window loaded");
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()

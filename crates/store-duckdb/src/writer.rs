@@ -2,14 +2,15 @@
 //! other and never run on async executor threads. Each append is one transaction; DuckDB
 //! fsyncs its WAL on commit, which is what makes an acknowledged append durable.
 
-use crate::dedup::RecentIds;
-use crate::links::{KnownLinks, NewLinks};
-use crate::persons::{self, PersonUpdates};
+use crate::links;
+use crate::persons;
 use crate::rollup;
 use crate::{convert, error};
 use duckdb::Connection;
 use sextant_core::{Event, ProjectId};
 use sextant_query::TimeRange;
+use sextant_store::dedup::RecentIds;
+use sextant_store::identity::{self, KnownLinks, NewLinks, PersonUpdates};
 use sextant_store::{Appended, StoreError};
 use std::sync::mpsc;
 use std::time::Instant;
@@ -55,7 +56,7 @@ pub(crate) fn run(
                 let received = events.len();
                 let (fresh, duplicates) = recent.fresh(events);
                 let new_links = links.new_links(&fresh.events);
-                let people = persons::updates(&fresh.events);
+                let people = identity::person_updates(&fresh.events);
                 let result =
                     append(&conn, &fresh.events, &new_links, &people, &mut touched).map(|()| {
                         recent.record(&fresh);
@@ -112,7 +113,7 @@ fn append(
             convert::append_event(&mut appender, event)?;
         }
         appender.flush()?;
-        KnownLinks::insert(conn, links)?;
+        links::insert(conn, links)?;
         rollup::add(conn, events, touched)?;
         persons::apply(conn, people)
     })();

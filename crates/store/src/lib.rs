@@ -4,8 +4,10 @@
 
 mod accounts;
 mod audit;
+pub mod dedup;
 mod error;
 mod event_store;
+pub mod identity;
 mod meta_store;
 mod project_settings;
 

@@ -11,7 +11,6 @@ use sextant_query::{
     Breakdown, Condition, DateRange, Filter, FilterOp, Interval, Math, PlanOptions, Query,
     QueryResult, Series, TrendsQuery,
 };
-use sextant_store::EventStore;
 use std::io::Read;
 
 pub(crate) async fn run(args: QueryArgs, settings: Settings) -> anyhow::Result<()> {

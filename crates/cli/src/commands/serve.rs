@@ -5,7 +5,7 @@ use crate::demo_data;
 use crate::runtime::{self, Stores};
 use sextant_config::Settings;
 use sextant_demo::DemoConfig;
-use sextant_store::{EventStore, KeyKind, MetaStore, NewKey};
+use sextant_store::{KeyKind, MetaStore, NewKey};
 
 /// Name of the key minted for the printed quickstart query; older ones are revoked.
 const QUICKSTART_KEY: &str = "quickstart (read-only demo key)";

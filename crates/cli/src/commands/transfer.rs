@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sextant_config::Settings;
 use sextant_core::{Event, EventInput, InputMode};
 use sextant_query::DateRange;
-use sextant_store::{EventStore, StoreError};
+use sextant_store::StoreError;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::sync::{Arc, Mutex};
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sextant_core::{ProjectId, parse_timestamp};
 use sextant_query::{PlanOptions, Query};
 
-const SEED: u64 = 20_261_025;
+pub(super) const SEED: u64 = 20_261_025;
 
 /// Every generated event is appended, then each query's answer must equal the reference's
 /// (numbers within a relative 1e-6). `funnel_persons` queries are followed page by page.
@@ -88,7 +88,11 @@ fn close(a: f64, b: f64, relative: f64) -> bool {
 /// The first place where `want` and `have` differ: its JSON path and both values there.
 /// Numbers may differ by rounding, and, inside an object where `have` states a
 /// `relative_error` (quantiles from a sketch), by that error.
-fn difference(path: &str, want: &Value, have: &Value) -> Option<(String, String, String)> {
+pub(super) fn difference(
+    path: &str,
+    want: &Value,
+    have: &Value,
+) -> Option<(String, String, String)> {
     difference_within(path, want, have, ROUNDING)
 }
 
@@ -154,7 +158,7 @@ fn range(from: &str, to: &str) -> Value {
 const BERLIN: &str = "Europe/Berlin";
 
 /// The queries: every kind and option, in UTC and Europe/Berlin (DST change on 2026-10-25).
-fn queries() -> Vec<Value> {
+pub(super) fn queries() -> Vec<Value> {
     let mut q = trends_queries();
     q.extend(funnel_queries());
     q.extend(retention_queries());

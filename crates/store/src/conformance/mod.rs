@@ -1,6 +1,7 @@
 //! The conformance suites every storage backend must pass. A backend's test crate
 //! instantiates them with [`event_store_conformance!`] and [`meta_store_conformance!`].
 
+pub mod cross_backend;
 pub mod cross_check;
 pub mod events;
 pub mod generated;

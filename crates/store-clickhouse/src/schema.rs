@@ -1,0 +1,141 @@
+//! Tables and their numbered migrations, applied by Sextant itself and recorded in
+//! `schema_migrations`. Each table is `<name>_local` (the rows on this server) behind a
+//! `<name>` the planner reads: a `Merge` table on one server, so a `Distributed` table of the
+//! same name can replace it on a cluster without touching a query. `docs/schema.md` explains
+//! the layout.
+
+use crate::http::{Client, Mode};
+use sextant_query::Cell;
+use sextant_store::StoreError;
+
+/// Applied in order, each once. Never edit a released entry: append a new one.
+const MIGRATIONS: &[(u32, &[&str])] = &[
+    (
+        1,
+        &[
+            // Timestamps are Int64 microseconds: 18.16 has no DateTime64. `properties` keeps
+            // the JSON object for exports; `prop_keys`/`prop_values` hold every nested path
+            // (a JSON pointer) with the text a query compares, because 18.16 can only read
+            // flat JSON. The sort key serves the common scan (one project, a few days, some
+            // event names); `insert_id` ends it so a retried copy that escaped the writer's
+            // dedup window collapses when ReplacingMergeTree merges parts. Partitions are
+            // months of one project, so a project's retention drops whole partitions.
+            "CREATE TABLE IF NOT EXISTS events_local (
+                project_id  String,
+                event       String,
+                timestamp   Int64,
+                received_at Int64,
+                insert_id   String,
+                user_id     Nullable(String),
+                device_id   Nullable(String),
+                person_id   Nullable(String),
+                session_id  Nullable(String),
+                app         Nullable(String),
+                url         Nullable(String),
+                host        Nullable(String),
+                path        Nullable(String),
+                route       Nullable(String),
+                referrer    Nullable(String),
+                entity_type Nullable(String),
+                entity_id   Nullable(String),
+                device_type Nullable(String),
+                browser     Nullable(String),
+                os          Nullable(String),
+                country     Nullable(String),
+                value       Nullable(Float64),
+                library     Nullable(String),
+                properties  Nullable(String),
+                prop_keys   Array(String),
+                prop_values Array(String),
+                day         Date MATERIALIZED toDate(intDiv(greatest(timestamp, 0), 86400000000)),
+                person_hash UInt64 MATERIALIZED cityHash64(ifNull(person_id, ''))
+            ) ENGINE = ReplacingMergeTree
+            PARTITION BY (toYYYYMM(day), project_id)
+            ORDER BY (project_id, day, event, person_hash, timestamp, insert_id)",
+            "CREATE TABLE IF NOT EXISTS events AS events_local
+            ENGINE = Merge(currentDatabase(), '^events_local$')",
+        ],
+    ),
+    (
+        2,
+        &[
+            // The first user each device was seen with. The writer inserts a device once;
+            // queries take the earliest link, so a race between servers still resolves the
+            // same way everywhere.
+            "CREATE TABLE IF NOT EXISTS person_links_local (
+                project_id String,
+                device_id  String,
+                user_id    String,
+                linked_at  Int64
+            ) ENGINE = MergeTree
+            ORDER BY (project_id, device_id)",
+            "CREATE TABLE IF NOT EXISTS person_links AS person_links_local
+            ENGINE = Merge(currentDatabase(), '^person_links_local$')",
+        ],
+    ),
+    (
+        3,
+        &[
+            // Merged person properties, one row per write; queries read the highest version
+            // (exact before merges), and merges keep only that one.
+            "CREATE TABLE IF NOT EXISTS persons_local (
+                project_id  String,
+                person_id   String,
+                properties  String,
+                prop_keys   Array(String),
+                prop_values Array(String),
+                version     UInt64
+            ) ENGINE = ReplacingMergeTree(version)
+            ORDER BY (project_id, person_id)",
+            "CREATE TABLE IF NOT EXISTS persons AS persons_local
+            ENGINE = Merge(currentDatabase(), '^persons_local$')",
+        ],
+    ),
+];
+
+/// Creates the database if needed and brings its schema up to date; returns the version.
+pub(crate) async fn migrate(client: &Client, database: &str) -> Result<u32, StoreError> {
+    client
+        .without_database()
+        .execute(&format!("CREATE DATABASE IF NOT EXISTS {}", identifier(database)?))
+        .await?;
+    client
+        .execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version",
+        )
+        .await?;
+    let rows =
+        client.all_rows("SELECT max(version) FROM schema_migrations", Mode::Internal).await?;
+    let current = match rows.first().and_then(|row| row.first()) {
+        Some(Cell::Int(v)) => u32::try_from(*v).unwrap_or(0),
+        _ => 0,
+    };
+    let mut version = current;
+    for (number, statements) in MIGRATIONS.iter().filter(|(n, _)| *n > current) {
+        // No transactions in ClickHouse: every statement is idempotent, so a migration cut
+        // short is simply run again.
+        for sql in *statements {
+            client.execute(sql).await?;
+        }
+        client
+            .execute(&format!("INSERT INTO schema_migrations (version) VALUES ({number})"))
+            .await?;
+        version = *number;
+    }
+    Ok(version)
+}
+
+/// A database name, checked rather than escaped: it is configuration, but it ends up in DDL.
+pub(crate) fn identifier(name: &str) -> Result<&str, StoreError> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if valid {
+        Ok(name)
+    } else {
+        Err(StoreError::Invalid(format!(
+            "clickhouse database `{name}`: use letters, digits and `_` (not first), at most 64"
+        )))
+    }
+}

@@ -1,0 +1,232 @@
+//! The single writer of a Sextant server: dedup, identity and events of one append, in an order
+//! that never loses or doubles an acknowledged event. ClickHouse has no transactions across
+//! tables, so links and person rows go first (harmless if the events then fail: a link or
+//! property without its events changes no answer until they arrive) and the events last;
+//! the append is acknowledged only after ClickHouse answered the events insert.
+
+use crate::http::{Client, Mode};
+use crate::literal::quote;
+use crate::rows;
+use serde_json::{Map, Value, json};
+use sextant_core::Event;
+use sextant_query::Cell;
+use sextant_store::dedup::RecentIds;
+use sextant_store::identity::{self, KnownLinks, NewLinks, PersonUpdates};
+use sextant_store::{Appended, StoreError};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What the writer remembers between appends.
+pub(crate) struct Writer {
+    pub(crate) recent: RecentIds,
+    pub(crate) links: KnownLinks,
+    /// `(project, insert_id)` of appends that failed: ClickHouse may have written part of
+    /// such a batch (one part per partition), so their retries are checked against the table.
+    suspects: HashSet<(String, String)>,
+    /// Version of the last person row written: strictly increasing.
+    person_version: u64,
+}
+
+impl Writer {
+    /// `person_version`: the highest version stored, so new rows supersede every old one.
+    pub(crate) fn new(recent: RecentIds, links: KnownLinks, person_version: u64) -> Self {
+        Self { recent, links, suspects: HashSet::new(), person_version }
+    }
+
+    pub(crate) async fn append(
+        &mut self,
+        client: &Client,
+        events: Vec<Event>,
+    ) -> Result<Appended, StoreError> {
+        let received = events.len();
+        let (events, already_stored) = self.drop_stored_suspects(client, events).await?;
+        let (fresh, duplicates) = self.recent.fresh(events);
+        if fresh.events.is_empty() {
+            return Ok(Appended { stored: 0, duplicates: duplicates + already_stored });
+        }
+        let new_links = self.links.new_links(&fresh.events);
+        let people = identity::person_updates(&fresh.events);
+        let written = self.write(client, &fresh.events, &new_links, &people).await;
+        match written {
+            Ok(()) => {
+                for e in &fresh.events {
+                    self.suspects.remove(&(e.project_id.to_string(), e.insert_id.clone()));
+                }
+                self.recent.record(&fresh);
+                self.links.record(new_links);
+                tracing::debug!(events = received, duplicates, "append acknowledged by clickhouse");
+                Ok(Appended { stored: fresh.events.len(), duplicates: duplicates + already_stored })
+            }
+            Err(e) => {
+                self.suspects.extend(
+                    fresh.events.iter().map(|e| (e.project_id.to_string(), e.insert_id.clone())),
+                );
+                Err(e)
+            }
+        }
+    }
+
+    async fn write(
+        &mut self,
+        client: &Client,
+        events: &[Event],
+        links: &NewLinks,
+        people: &PersonUpdates,
+    ) -> Result<(), StoreError> {
+        if !links.is_empty() {
+            let mut body = Vec::new();
+            for (project, device, user, at) in links {
+                let row = json!({"project_id": project, "device_id": device, "user_id": user, "linked_at": at});
+                line(&row, &mut body)?;
+            }
+            client.insert("person_links_local", body).await?;
+        }
+        if !people.is_empty() {
+            self.write_people(client, people).await?;
+        }
+        let mut body = Vec::with_capacity(events.len() * 512);
+        for e in events {
+            rows::event_line(e, &mut body).map_err(json_error)?;
+        }
+        client.insert("events_local", body).await
+    }
+
+    /// Merges each person's stored properties with the batch's updates exactly as the
+    /// embedded store does (`$set_once` under what is stored, `$set` over it, JSON merge
+    /// patch, `null` removes a key) and writes the result as a new version.
+    async fn write_people(
+        &mut self,
+        client: &Client,
+        people: &PersonUpdates,
+    ) -> Result<(), StoreError> {
+        let mut by_project: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (project, person) in people.keys() {
+            by_project.entry(project).or_default().push(person);
+        }
+        let mut stored: HashMap<(String, String), Value> = HashMap::new();
+        for (project, persons) in by_project {
+            let list: Vec<String> = persons.iter().map(|p| quote(p)).collect();
+            let sql = format!(
+                "SELECT person_id, argMax(properties, version) FROM persons WHERE project_id = {} AND person_id IN ({}) GROUP BY person_id",
+                quote(project),
+                list.join(", ")
+            );
+            for row in client.all_rows(&sql, Mode::Internal).await? {
+                if let [Cell::Text(person), Cell::Text(properties)] = row.as_slice() {
+                    let value = serde_json::from_str(properties).map_err(json_error)?;
+                    stored.insert((project.to_owned(), person.clone()), value);
+                }
+            }
+        }
+        let mut body = Vec::new();
+        for ((project, person), (set, once, _)) in people {
+            let before = stored
+                .remove(&(project.clone(), person.clone()))
+                .unwrap_or(Value::Object(Map::new()));
+            let mut merged = Value::Object(once.clone());
+            merge_patch(&mut merged, &before);
+            merge_patch(&mut merged, &Value::Object(set.clone()));
+            let object = match merged {
+                Value::Object(object) => object,
+                _ => Map::new(),
+            };
+            let (prop_keys, prop_values) = rows::flatten(&object);
+            // The wall clock, not the event's time: an imported old event must still make the
+            // newest version, and versions stay ahead across restarts (loaded on open).
+            let now = u64::try_from(chrono::Utc::now().timestamp_micros()).unwrap_or(0);
+            self.person_version = (self.person_version + 1).max(now);
+            let row = json!({
+                "project_id": project,
+                "person_id": person,
+                "properties": Value::Object(object).to_string(),
+                "prop_keys": prop_keys,
+                "prop_values": prop_values,
+                "version": self.person_version,
+            });
+            line(&row, &mut body)?;
+        }
+        client.insert("persons_local", body).await
+    }
+
+    /// Splits off events of earlier failed appends that ClickHouse stored after all.
+    async fn drop_stored_suspects(
+        &mut self,
+        client: &Client,
+        events: Vec<Event>,
+    ) -> Result<(Vec<Event>, usize), StoreError> {
+        let mut asked: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for e in &events {
+            let key = (e.project_id.to_string(), e.insert_id.clone());
+            if self.suspects.contains(&key) {
+                asked.entry(key.0).or_default().push(quote(&key.1));
+            }
+        }
+        if asked.is_empty() {
+            return Ok((events, 0));
+        }
+        let mut found = HashSet::new();
+        for (project, ids) in asked {
+            let sql = format!(
+                "SELECT DISTINCT insert_id FROM events WHERE project_id = {} AND insert_id IN ({})",
+                quote(&project),
+                ids.join(", ")
+            );
+            for row in client.all_rows(&sql, Mode::Internal).await? {
+                if let Some(Cell::Text(id)) = row.into_iter().next() {
+                    found.insert((project.clone(), id));
+                }
+            }
+        }
+        let before = events.len();
+        let kept: Vec<Event> = events
+            .into_iter()
+            .filter(|e| !found.contains(&(e.project_id.to_string(), e.insert_id.clone())))
+            .collect();
+        for key in found {
+            self.suspects.remove(&key);
+        }
+        let dropped = before - kept.len();
+        Ok((kept, dropped))
+    }
+}
+
+/// RFC 7396 JSON merge patch, as DuckDB's `json_merge_patch`.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+fn line(row: &Value, out: &mut Vec<u8>) -> Result<(), StoreError> {
+    serde_json::to_writer(&mut *out, row).map_err(json_error)?;
+    out.push(b'\n');
+    Ok(())
+}
+
+fn json_error(e: serde_json::Error) -> StoreError {
+    StoreError::Internal(format!("json: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_patch_sets_nested_keys_and_removes_nulls() {
+        let mut target = json!({"a": 1, "b": {"c": 2, "d": 3}});
+        merge_patch(&mut target, &json!({"a": null, "b": {"c": 4}, "e": 5}));
+        assert_eq!(target, json!({"b": {"c": 4, "d": 3}, "e": 5}));
+    }
+}
