@@ -5,10 +5,11 @@ use anyhow::Context;
 use sextant_config::{EventsBackend, Settings};
 use sextant_http::{AccessOptions, AppState, Gateway, HttpLimits};
 use sextant_ingest::{Committer, CommitterSettings, Ingestor, IngestorParts, RateLimits};
+use sextant_jobs::{RetentionJob, Scheduler, SchedulerOptions};
 use sextant_meta_sql::SqlMetaStore;
 use sextant_privacy::{Hasher, UserAgentParser};
 use sextant_store::{EventStore, MetaStore};
-use sextant_store_clickhouse::{ClickHouseOptions, ClickHouseStore};
+use sextant_store_clickhouse::{ClickHouseOptions, ClickHouseStore, ClusterOptions};
 use sextant_store_duckdb::{DuckDbOptions, DuckDbStore};
 use sextant_telemetry::Metrics;
 use std::future::Future;
@@ -50,6 +51,10 @@ impl Stores {
                 request_timeout: ch.request_timeout,
                 dedup_window: settings.ingest.dedup_window,
                 compress: ch.compress,
+                cluster: ch.cluster.as_ref().map(|(name, shard_urls)| ClusterOptions {
+                    name: name.clone(),
+                    shard_urls: shard_urls.clone(),
+                }),
             };
             let store = ClickHouseStore::open(&options)
                 .await
@@ -115,12 +120,7 @@ pub async fn serve(
         metrics: Arc::clone(&metrics),
     };
     let ingestor = Ingestor::new(committer, parts);
-    let retention = sextant_jobs::spawn_daily_retention(
-        Arc::clone(&meta),
-        Arc::clone(&events),
-        settings.audit.retention_days,
-        Arc::clone(&metrics),
-    );
+    let scheduler = scheduler(settings, &listener, &meta, &events, &metrics).spawn();
     let limits = HttpLimits {
         max_body_bytes: settings.server.max_body_bytes,
         request_timeout: settings.server.request_timeout,
@@ -145,10 +145,45 @@ pub async fn serve(
             tokio::time::sleep(grace).await;
         } => tracing::warn!(?grace, "requests still running after the shutdown grace period; dropping them"),
     }
-    retention.abort();
+    scheduler.abort();
     // The router (and with it every Committer handle) is gone: the committer drains and ends.
     committer_task.await.context("the committer task failed")?;
     Ok(())
+}
+
+/// The jobs this node takes its turn at: every node of a cluster runs a scheduler, and the
+/// shared metadata store lets exactly one of them run each slot.
+fn scheduler(
+    settings: &Settings,
+    listener: &TcpListener,
+    meta: &Arc<dyn MetaStore>,
+    events: &Arc<dyn EventStore>,
+    metrics: &Arc<Metrics>,
+) -> Scheduler {
+    let retention = RetentionJob {
+        meta: Arc::clone(meta),
+        events: Arc::clone(events),
+        audit_retention_days: settings.audit.retention_days,
+        metrics: Arc::clone(metrics),
+    };
+    let jobs = &settings.jobs;
+    let node = jobs.node_name.clone().unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "sextant".into());
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        format!("{host}:{port}")
+    });
+    let options = SchedulerOptions {
+        node,
+        start_delay: jobs.start_delay,
+        tick: jobs.check_every,
+        lease: jobs.lease,
+    };
+    Scheduler::new(Arc::clone(meta), vec![Arc::new(retention)], options)
 }
 
 /// How callers sign in and what protects the API, from the settings: gateway JWTs (their
@@ -191,6 +226,13 @@ const SECRET_FILE: &str = "privacy.secret";
 fn privacy_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &settings.privacy.secret {
         return Ok(secret.as_bytes().to_vec());
+    }
+    // Nodes sharing a PostgreSQL metadata store form a cluster: each generating its own
+    // secret would hash one anonymous visitor differently on every node.
+    if settings.storage.meta_url.starts_with("postgres") {
+        anyhow::bail!(
+            "set `privacy.secret` (the same value on every node) when the metadata is in PostgreSQL; generate one with `openssl rand -hex 32`"
+        );
     }
     let path = settings.storage.data_dir.join(SECRET_FILE);
     match std::fs::read_to_string(&path) {

@@ -3,48 +3,11 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::Sextant;
-
-/// Sends until told to stop; records the ids of events whose request got a 200.
-async fn client(
-    url: String,
-    key: String,
-    worker: usize,
-    batch: usize,
-    acked: Arc<Mutex<Vec<String>>>,
-    stop: Arc<std::sync::atomic::AtomicBool>,
-) -> (u64, u64) {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
-    let (mut sent, mut failed) = (0, 0);
-    for n in 0.. {
-        if stop.load(std::sync::atomic::Ordering::SeqCst) {
-            break;
-        }
-        let ids: Vec<String> = (0..batch).map(|i| format!("w{worker}-r{n}-e{i}")).collect();
-        let events: Vec<Value> = ids
-            .iter()
-            // Many users, so the load stays under the per-user rate limit (1,000 events/s).
-            .map(|id| json!({"event": "load", "insert_id": id, "user_id": format!("u-{id}")}))
-            .collect();
-        let body = if batch == 1 { events[0].clone() } else { json!(events) };
-        match http.post(format!("{url}/api/v1/events")).bearer_auth(&key).json(&body).send().await {
-            Ok(r) if r.status() == 200 => {
-                let report: Value = r.json().await.unwrap_or(Value::Null);
-                if report["accepted"] == batch {
-                    acked.lock().unwrap().extend(ids);
-                    sent += 1;
-                }
-            }
-            Ok(r) => panic!("unexpected status {} before the kill", r.status()),
-            Err(_) => failed += 1, // the server died under this request: not acknowledged
-        }
-    }
-    (sent, failed)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_events_survive_kill_9() {
@@ -57,7 +20,7 @@ async fn acknowledged_events_survive_kill_9() {
     for worker in 0..12 {
         // Half send batches of 50, half single events.
         let batch = if worker % 2 == 0 { 50 } else { 1 };
-        clients.push(tokio::spawn(client(
+        clients.push(tokio::spawn(support::send_until_stopped(
             server.url.clone(),
             write.clone(),
             worker,

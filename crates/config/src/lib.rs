@@ -10,8 +10,8 @@ mod values;
 pub use auth::{AuditSettings, AuthSettings, JwtSettings};
 pub use raw::{Overrides, RawConfig};
 pub use settings::{
-    ClickHouseSettings, DuckDbSettings, EventsBackend, IngestSettings, LogFormat, LogSettings,
-    PrivacySettings, QuerySettings, ServerSettings, Settings, StorageSettings,
+    ClickHouseSettings, DuckDbSettings, EventsBackend, IngestSettings, JobSettings, LogFormat,
+    LogSettings, PrivacySettings, QuerySettings, ServerSettings, Settings, StorageSettings,
 };
 
 use figment::Figment;

@@ -23,6 +23,18 @@ pub struct RawConfig {
     pub auth: RawAuth,
     #[serde(default)]
     pub audit: RawAudit,
+    #[serde(default)]
+    pub jobs: RawJobs,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJobs {
+    /// This node's name in job runs; defaults to `<host>:<port>`.
+    pub node_name: Option<Text>,
+    pub start_delay: Option<Text>,
+    pub check_every: Option<Text>,
+    pub lease: Option<Text>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,6 +71,8 @@ pub struct RawClickHouse {
     pub password: Option<Text>,
     pub compress: Option<bool>,
     pub request_timeout: Option<Text>,
+    pub cluster: Option<Text>,
+    pub shard_urls: Option<Vec<Text>>,
 }
 
 impl std::fmt::Debug for RawClickHouse {

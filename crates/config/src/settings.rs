@@ -22,6 +22,20 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub audit: AuditSettings,
+    pub jobs: JobSettings,
+}
+
+/// The scheduler of jobs (retention, later alerts and reports); see `sextant_jobs`.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// Unique among the nodes sharing a metadata store; `None`: `<host>:<port>`.
+    pub node_name: Option<String>,
+    /// How long after start the first check waits (10 minutes by default).
+    pub start_delay: Duration,
+    /// How often each node checks for due jobs (a minute).
+    pub check_every: Duration,
+    /// How long a node's claim on a running job lasts without renewal (10 minutes).
+    pub lease: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +78,9 @@ pub struct ClickHouseSettings {
     pub compress: bool,
     /// Limit for one request of any kind (inserts, exports, schema changes).
     pub request_timeout: Duration,
+    /// Several shards: the cluster's name in ClickHouse's `remote_servers` and every shard's
+    /// HTTP interface.
+    pub cluster: Option<(String, Vec<String>)>,
 }
 
 impl std::fmt::Debug for ClickHouseSettings {
@@ -75,6 +92,7 @@ impl std::fmt::Debug for ClickHouseSettings {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("compress", &self.compress)
             .field("request_timeout", &self.request_timeout)
+            .field("cluster", &self.cluster)
             .finish()
     }
 }
@@ -302,8 +320,17 @@ impl RawConfig {
         let secure_cookies = server.public_url.starts_with("https://");
         let auth = validate_auth(self.auth, secure_cookies, self.server.cors_allowed_origins)?;
         let audit = validate_audit(self.audit)?;
+        let jobs = JobSettings {
+            node_name: self.jobs.node_name.map(|t| t.0).filter(|n| !n.trim().is_empty()),
+            start_delay: duration("jobs.start_delay", self.jobs.start_delay, "10m")?,
+            check_every: duration("jobs.check_every", self.jobs.check_every, "1m")?,
+            lease: duration("jobs.lease", self.jobs.lease, "10m")?,
+        };
+        if jobs.lease < Duration::from_secs(3) {
+            return Err(ConfigError::invalid("jobs.lease", "must be at least 3s"));
+        }
 
-        Ok(Settings { server, storage, ingest, query, privacy, log, auth, audit })
+        Ok(Settings { server, storage, ingest, query, privacy, log, auth, audit, jobs })
     }
 }
 
@@ -354,6 +381,28 @@ fn events_backend(
                     "must be the HTTP interface, e.g. http://127.0.0.1:8123",
                 ));
             }
+            let cluster = match (raw.cluster, raw.shard_urls) {
+                (None, None) => None,
+                (Some(Text(name)), Some(urls)) if !urls.is_empty() => {
+                    let urls: Vec<String> = urls.into_iter().map(|Text(u)| u).collect();
+                    if let Some(bad) = urls
+                        .iter()
+                        .find(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+                    {
+                        return Err(ConfigError::invalid(
+                            "storage.clickhouse.shard_urls",
+                            format!("`{bad}` is not an HTTP interface such as http://ch1:8123"),
+                        ));
+                    }
+                    Some((name, urls))
+                }
+                _ => {
+                    return Err(ConfigError::invalid(
+                        "storage.clickhouse.cluster",
+                        "a cluster needs both `cluster` (its name in remote_servers) and `shard_urls` (every shard's HTTP interface)",
+                    ));
+                }
+            };
             Ok(EventsBackend::ClickHouse(ClickHouseSettings {
                 url,
                 database: raw.database.map_or_else(|| "sextant".to_owned(), |Text(d)| d),
@@ -365,6 +414,7 @@ fn events_backend(
                     raw.request_timeout,
                     "10m",
                 )?,
+                cluster,
             }))
         }
         other => Err(ConfigError::invalid(

@@ -37,6 +37,7 @@ fn operations(state: &AppState) -> api::Api {
         .merge(routes::accounts::api())
         .merge(routes::session::api())
         .merge(routes::audit::api())
+        .merge(routes::jobs::api())
         .merge(routes::amplitude::api())
         .merge(routes::docs::api())
         .layer(security::api_cors(&state.cors_allowed_origins));

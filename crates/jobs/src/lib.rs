@@ -1,17 +1,19 @@
-//! Scheduled maintenance jobs, driven only through the storage traits so every backend gets
-//! them. Retention is the first; rollups, alerts and reports join here. Running a job exactly
-//! once across several nodes is the scale-out issue's (leases); a single node runs them itself.
+//! Scheduled jobs, driven only through the storage traits so every backend gets them, and run
+//! once per slot across all the nodes sharing a metadata store (see `scheduler`). Retention is
+//! the first; alerts, reports and insights join here as more `Job`s.
 
 mod retention;
+mod scheduler;
 
-pub use retention::{RetentionReport, enforce_retention, spawn_daily_retention};
+pub use retention::{RetentionJob, RetentionReport, enforce_retention};
+pub use scheduler::{Job, Scheduler, SchedulerOptions};
 
 use sextant_core::ErrorKind;
 use sextant_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
-    #[error("retention: {0}")]
+    #[error("storage: {0}")]
     Store(#[from] StoreError),
 }
 

@@ -1,20 +1,16 @@
 //! Raw events older than their project's `retention_days` (180 by default) are deleted once a
-//! day, as one range delete per project (a whole-partition drop on backends that partition by
+//! day (one slot per UTC day, see the scheduler), as one range delete per project (a whole-partition drop on backends that partition by
 //! time); so are audit records older than `audit.retention_days` and expired web sessions. The
 //! outcome is logged and exported in `/metrics`.
 
-use crate::JobError;
+use crate::{Job, JobError};
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sextant_query::TimeRange;
 use sextant_store::{EventStore, MetaStore};
 use sextant_telemetry::Metrics;
 use std::sync::Arc;
-use tokio::task::JoinHandle;
-
-const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
-/// The first run waits a little, so start-up (WAL replay, demo loading) is not slowed by it.
-const FIRST_RUN_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RetentionReport {
@@ -54,33 +50,38 @@ pub async fn enforce_retention(
     Ok(report)
 }
 
-/// Runs retention ten minutes after start and then every 24 hours until the task is aborted.
-/// Failures are logged and retried at the next run; they never stop ingestion or queries.
-pub fn spawn_daily_retention(
-    meta: Arc<dyn MetaStore>,
-    events: Arc<dyn EventStore>,
-    audit_retention_days: u32,
-    metrics: Arc<Metrics>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        tokio::time::sleep(FIRST_RUN_AFTER).await;
-        loop {
-            let now = Utc::now();
-            let outcome = enforce_retention(
-                meta.as_ref(),
-                events.as_ref(),
-                now,
-                audit_retention_days,
-                &metrics,
-            )
-            .await;
-            match outcome {
-                Ok(report) => tracing::info!(?report, "retention job done"),
-                Err(e) => tracing::error!(error = %e, "retention job failed; retrying in 24 h"),
-            }
-            tokio::time::sleep(DAY).await;
-        }
-    })
+/// Retention as a scheduled job: one slot per UTC day.
+pub struct RetentionJob {
+    pub meta: Arc<dyn MetaStore>,
+    pub events: Arc<dyn EventStore>,
+    pub audit_retention_days: u32,
+    pub metrics: Arc<Metrics>,
+}
+
+#[async_trait]
+impl Job for RetentionJob {
+    fn name(&self) -> &'static str {
+        "retention"
+    }
+
+    fn slot(&self, now: DateTime<Utc>) -> String {
+        now.date_naive().to_string()
+    }
+
+    async fn run(&self, now: DateTime<Utc>) -> Result<String, JobError> {
+        let report = enforce_retention(
+            self.meta.as_ref(),
+            self.events.as_ref(),
+            now,
+            self.audit_retention_days,
+            &self.metrics,
+        )
+        .await?;
+        Ok(format!(
+            "{} projects, {} events and {} audit records deleted",
+            report.projects, report.deleted_events, report.deleted_audit_records
+        ))
+    }
 }
 
 #[cfg(test)]

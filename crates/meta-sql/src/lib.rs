@@ -3,6 +3,7 @@
 //! suite.
 
 mod audit;
+mod job_runs;
 mod keys;
 mod rows;
 mod users;
@@ -12,8 +13,8 @@ use chrono::DateTime;
 use chrono::Utc;
 use sextant_core::{OrgId, ProjectId};
 use sextant_store::{
-    ApiKey, AuditFilter, AuditRecord, CreatedKey, KeyKind, MetaStore, NewKey, NewUser,
-    Organization, Project, ProjectSettings, StoreError, User, UserChange, UserCredentials,
+    ApiKey, AuditFilter, AuditRecord, CreatedKey, JobOutcome, JobRun, KeyKind, MetaStore, NewKey,
+    NewUser, Organization, Project, ProjectSettings, StoreError, User, UserChange, UserCredentials,
 };
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor, Row};
@@ -364,7 +365,44 @@ impl MetaStore for SqlMetaStore {
         audit_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
+        job_runs::purge(&self.pool, audit_before).await?;
         audit::purge(&self.pool, audit_before, now).await
+    }
+
+    async fn claim_job_run(
+        &self,
+        job: &str,
+        slot: &str,
+        node: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        job_runs::claim(&self.pool, job, slot, node, now, lease_until).await
+    }
+
+    async fn renew_job_run(
+        &self,
+        job: &str,
+        slot: &str,
+        node: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        job_runs::renew(&self.pool, job, slot, node, lease_until).await
+    }
+
+    async fn finish_job_run(
+        &self,
+        job: &str,
+        slot: &str,
+        node: &str,
+        at: DateTime<Utc>,
+        outcome: &JobOutcome,
+    ) -> Result<bool, StoreError> {
+        job_runs::finish(&self.pool, job, slot, node, at, outcome).await
+    }
+
+    async fn list_job_runs(&self, limit: usize) -> Result<Vec<JobRun>, StoreError> {
+        job_runs::list(&self.pool, limit).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@ use sextant_store::{ApiKey, KeyKind, Organization, Project, StoreError, User};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
+pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
     row: &'r AnyRow,
     column: &str,
 ) -> Result<T, StoreError> {
@@ -18,7 +18,7 @@ pub(crate) fn micros_to_time(micros: i64) -> Result<DateTime<Utc>, StoreError> {
         .ok_or_else(|| StoreError::Internal(format!("stored time {micros} is out of range")))
 }
 
-fn time(row: &AnyRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(crate) fn time(row: &AnyRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
     micros_to_time(get(row, column)?)
 }
 

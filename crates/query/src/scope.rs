@@ -96,7 +96,10 @@ pub(crate) fn scope(
 
 /// ClickHouse 18.16 allows one JOIN per SELECT, and no condition but equalities in `ON`: each
 /// lookup is a nested SELECT, the events already cut to the project and range (`bounds`) so
-/// the primary key prunes before joining. A missed lookup yields the column defaults
+/// the primary key prunes before joining. The links join is `GLOBAL`: on a cluster `events`
+/// is a `Distributed` table, whose shards would otherwise each look the links up in their
+/// session's default database; `GLOBAL` reads them once where the query runs and ships them
+/// to the shards (on one server it is an ordinary join). A missed lookup yields the column defaults
 /// (`join_use_nulls` is off), hence the `link_found` flag. Links and person rows are read as
 /// their earliest link and newest version, exact before ClickHouse merges duplicates.
 fn clickhouse_from(
@@ -109,7 +112,7 @@ fn clickhouse_from(
         return ("person_id", events.to_owned());
     }
     let mut from = format!(
-        "(SELECT *, {LINKED_PERSON} AS resolved_person FROM {events} ANY LEFT JOIN ({links}) ON if(isNull(user_id), ifNull(person_id, ''), '') = linked_device WHERE {})",
+        "(SELECT *, {LINKED_PERSON} AS resolved_person FROM {events} GLOBAL ANY LEFT JOIN ({links}) ON if(isNull(user_id), ifNull(person_id, ''), '') = linked_device WHERE {})",
         bounds.join(" AND "),
         links = crate::clickhouse::links(project),
     );

@@ -6,7 +6,13 @@
 //! **Durable** here means: ClickHouse answered the insert with success, so the rows are in
 //! parts on its disks and survive a crash of Sextant or of the ClickHouse process. ClickHouse
 //! does not fsync parts by default; surviving the loss of a machine takes replication
-//! (`ReplicatedMergeTree` with `insert_quorum`), which the cluster deployment adds.
+//! (`ReplicatedMergeTree` with `insert_quorum`).
+//!
+//! On a **cluster** (`ClusterOptions`), `events` is a `Distributed` table over every shard's
+//! `events_local`; the writer sends each person's events to one shard's `events_local` (all
+//! shards in parallel) and acknowledges once every shard wrote its part; person links and
+//! person rows are written to every shard, since each shard joins its events to them;
+//! schema changes and retention run on every shard.
 
 mod http;
 mod literal;
@@ -45,6 +51,17 @@ pub struct ClickHouseOptions {
     pub dedup_window: Duration,
     /// Gzip insert bodies (ClickHouse accepts `Content-Encoding: gzip`).
     pub compress: bool,
+    /// Several shards; `None` for one server.
+    pub cluster: Option<ClusterOptions>,
+}
+
+/// A ClickHouse cluster: its name in every server's `remote_servers`, and every shard's HTTP
+/// interface (schema changes, replicated small tables and retention go to each; `url` may be
+/// one of them or any server that knows the cluster).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterOptions {
+    pub name: String,
+    pub shard_urls: Vec<String>,
 }
 
 impl Default for ClickHouseOptions {
@@ -58,12 +75,15 @@ impl Default for ClickHouseOptions {
             request_timeout: Duration::from_secs(600),
             dedup_window: Duration::from_secs(7 * 24 * 3600),
             compress: true,
+            cluster: None,
         }
     }
 }
 
 pub struct ClickHouseStore {
     client: Client,
+    /// Every server holding a share of the data: the shards, or `client` alone.
+    servers: Vec<Client>,
     writer: Mutex<write::Writer>,
     closed: AtomicBool,
     query_timeout: Duration,
@@ -74,15 +94,37 @@ impl ClickHouseStore {
     /// known person links.
     pub async fn open(options: &ClickHouseOptions) -> Result<Self, StoreError> {
         let database = schema::identifier(&options.database)?;
-        let client = Client::new(
-            &options.url,
-            database,
-            options.user.clone(),
-            options.password.clone(),
-            options.compress,
-            options.request_timeout,
-        )?;
-        let version = schema::migrate(&client, database).await?;
+        let connect = |url: &str| {
+            Client::new(
+                url,
+                database,
+                options.user.clone(),
+                options.password.clone(),
+                options.compress,
+                options.request_timeout,
+            )
+        };
+        let client = connect(&options.url)?;
+        let (layout, servers) = match &options.cluster {
+            None => (schema::Layout::Single, vec![client.clone()]),
+            Some(cluster) => {
+                if cluster.shard_urls.is_empty() {
+                    return Err(StoreError::Invalid(
+                        "a ClickHouse cluster needs the HTTP URL of every shard".into(),
+                    ));
+                }
+                let name = schema::identifier(&cluster.name)?.to_owned();
+                let shards =
+                    cluster.shard_urls.iter().map(|u| connect(u)).collect::<Result<_, _>>()?;
+                (schema::Layout::Cluster(name), shards)
+            }
+        };
+        let mut version = 0;
+        for server in &servers {
+            version = schema::migrate(server, database, &layout).await?;
+            schema::check_layout(server, &layout).await?;
+        }
+        schema::check_layout(&client, &layout).await?;
         let window = i64::try_from(options.dedup_window.as_micros()).unwrap_or(i64::MAX);
         let mut recent = RecentIds::new(window);
         let since = chrono::Utc::now().timestamp_micros().saturating_sub(window);
@@ -121,9 +163,11 @@ impl ClickHouseStore {
             .and_then(|row| row.first())
             .map_or(0, Cell::as_count);
         tracing::info!(url = %options.url, database, schema_version = version, dedup_ids = recent.len(), "clickhouse event store open");
+        let targets = write::Targets { servers: servers.clone() };
         Ok(Self {
             client,
-            writer: Mutex::new(write::Writer::new(recent, links, person_version)),
+            servers,
+            writer: Mutex::new(write::Writer::new(recent, links, person_version, targets)),
             closed: AtomicBool::new(false),
             query_timeout: options.query_timeout,
         })
@@ -142,6 +186,11 @@ impl ClickHouseStore {
 impl EventStore for ClickHouseStore {
     fn dialect(&self) -> Dialect {
         Dialect::ClickHouse
+    }
+
+    /// One server writes an append in one insert; shards each write their part.
+    fn atomic_appends(&self) -> bool {
+        self.servers.len() == 1
     }
 
     async fn append(&self, events: Vec<Event>) -> Result<Appended, StoreError> {
@@ -169,7 +218,11 @@ impl EventStore for ClickHouseStore {
 
     async fn delete_range(&self, project: &ProjectId, range: TimeRange) -> Result<u64, StoreError> {
         self.check_open()?;
-        retention::delete_range(&self.client, project, range).await
+        let mut deleted = 0;
+        for server in &self.servers {
+            deleted += retention::delete_range(server, project, range).await?;
+        }
+        Ok(deleted)
     }
 
     async fn project_stats(&self, project: &ProjectId) -> Result<ProjectStats, StoreError> {

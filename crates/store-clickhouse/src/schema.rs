@@ -1,12 +1,46 @@
 //! Tables and their numbered migrations, applied by Sextant itself and recorded in
-//! `schema_migrations`. Each table is `<name>_local` (the rows on this server) behind a
-//! `<name>` the planner reads: a `Merge` table on one server, so a `Distributed` table of the
-//! same name can replace it on a cluster without touching a query. `docs/schema.md` explains
-//! the layout.
+//! `schema_migrations` on every server. Each table is `<name>_local` (the rows on this
+//! server) behind a `<name>` the planner reads. On one server that is a `Merge` table; on a
+//! cluster, `events` is a `Distributed` table over every shard's `events_local` (the writer
+//! puts each person's events on one shard), while `person_links` and `persons` stay `Merge`
+//! tables over complete copies the writer keeps on every shard (they are small, and every
+//! shard joins its events to them). Queries never change. `docs/schema.md` and `docs/deploy.md` explain the layout.
 
 use crate::http::{Client, Mode};
 use sextant_query::Cell;
 use sextant_store::StoreError;
+
+/// Where the events live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Layout {
+    Single,
+    /// Shards of the named cluster (ClickHouse's `remote_servers`).
+    Cluster(String),
+}
+
+/// The statement creating `events` over `events_local` for `layout`.
+fn events_front(layout: &Layout, database: &str) -> String {
+    match layout {
+        Layout::Single => "CREATE TABLE IF NOT EXISTS events AS events_local ENGINE = Merge(currentDatabase(), '^events_local$')".to_owned(),
+        // Read-only for Sextant: its writer inserts into each shard's `events_local` itself
+        // (a shard per person, see `write::shard_of`), because 18.16 cannot insert through a
+        // Distributed table whose columns include MATERIALIZED ones. Hence no sharding key.
+        Layout::Cluster(cluster) => format!(
+            "CREATE TABLE IF NOT EXISTS events AS events_local ENGINE = Distributed({cluster}, {database}, events_local)"
+        ),
+    }
+}
+
+/// The engine `events` must have for `layout` (as `system.tables` names it).
+pub(crate) fn events_engine(layout: &Layout) -> &'static str {
+    match layout {
+        Layout::Single => "Merge",
+        Layout::Cluster(_) => "Distributed",
+    }
+}
+
+/// `events` is created by migration 1 from `events_front`, not from this list.
+const EVENTS_FRONT: &str = "-- events front";
 
 /// Applied in order, each once. Never edit a released entry: append a new one.
 const MIGRATIONS: &[(u32, &[&str])] = &[
@@ -52,8 +86,7 @@ const MIGRATIONS: &[(u32, &[&str])] = &[
             ) ENGINE = ReplacingMergeTree
             PARTITION BY (toYYYYMM(day), project_id)
             ORDER BY (project_id, day, event, person_hash, timestamp, insert_id)",
-            "CREATE TABLE IF NOT EXISTS events AS events_local
-            ENGINE = Merge(currentDatabase(), '^events_local$')",
+            EVENTS_FRONT,
         ],
     ),
     (
@@ -93,8 +126,13 @@ const MIGRATIONS: &[(u32, &[&str])] = &[
     ),
 ];
 
-/// Creates the database if needed and brings its schema up to date; returns the version.
-pub(crate) async fn migrate(client: &Client, database: &str) -> Result<u32, StoreError> {
+/// Creates the database if needed and brings one server's schema up to date; returns the
+/// version. On a cluster it runs on every shard (`ON CLUSTER` would need ZooKeeper).
+pub(crate) async fn migrate(
+    client: &Client,
+    database: &str,
+    layout: &Layout,
+) -> Result<u32, StoreError> {
     client
         .without_database()
         .execute(&format!("CREATE DATABASE IF NOT EXISTS {}", identifier(database)?))
@@ -115,7 +153,11 @@ pub(crate) async fn migrate(client: &Client, database: &str) -> Result<u32, Stor
         // No transactions in ClickHouse: every statement is idempotent, so a migration cut
         // short is simply run again.
         for sql in *statements {
-            client.execute(sql).await?;
+            if *sql == EVENTS_FRONT {
+                client.execute(&events_front(layout, database)).await?;
+            } else {
+                client.execute(sql).await?;
+            }
         }
         client
             .execute(&format!("INSERT INTO schema_migrations (version) VALUES ({number})"))
@@ -123,6 +165,30 @@ pub(crate) async fn migrate(client: &Client, database: &str) -> Result<u32, Stor
         version = *number;
     }
     Ok(version)
+}
+
+/// Refuses a database made for another layout: switching between one server and a cluster
+/// means moving the events (`INSERT INTO ... SELECT`), not reopening them.
+pub(crate) async fn check_layout(client: &Client, layout: &Layout) -> Result<(), StoreError> {
+    let rows = client
+        .all_rows(
+            "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'events'",
+            Mode::Internal,
+        )
+        .await?;
+    let engine = rows.into_iter().next().and_then(|row| row.into_iter().next());
+    match engine {
+        Some(Cell::Text(engine)) if engine == events_engine(layout) => Ok(()),
+        Some(Cell::Text(engine)) => Err(StoreError::Invalid(format!(
+            "this ClickHouse database holds events for {} (`events` is a {engine} table), but the settings describe {}; move the events into a database made for the new layout",
+            if engine == "Distributed" { "a cluster" } else { "one server" },
+            match layout {
+                Layout::Single => "one server".to_owned(),
+                Layout::Cluster(name) => format!("the cluster `{name}`"),
+            }
+        ))),
+        _ => Err(StoreError::Internal("the `events` table is missing after migration".into())),
+    }
 }
 
 /// A database name, checked rather than escaped: it is configuration, but it ends up in DDL.

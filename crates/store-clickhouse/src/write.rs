@@ -15,6 +15,26 @@ use sextant_store::identity::{self, KnownLinks, NewLinks, PersonUpdates};
 use sextant_store::{Appended, StoreError};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// Where an append's rows go: the servers holding the data (one, or every shard). Each keeps
+/// a complete copy of `person_links` and `persons`; events go to one shard per person.
+pub(crate) struct Targets {
+    pub(crate) servers: Vec<Client>,
+}
+
+/// The shard of a person's events: FNV-1a of project and raw person id, so a person's events
+/// stay together on one shard (the planner's answers do not depend on it; ClickHouse merges
+/// every shard's partial aggregates, but per-person work then stays local). Stable across
+/// versions and machines, unlike `std`'s hasher.
+pub(crate) fn shard_of(event: &Event, shards: usize) -> usize {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let person = event.person_id.as_deref().unwrap_or_default();
+    for byte in event.project_id.as_str().bytes().chain([0]).chain(person.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    usize::try_from(hash % shards.max(1) as u64).unwrap_or(0)
+}
+
 /// What the writer remembers between appends.
 pub(crate) struct Writer {
     pub(crate) recent: RecentIds,
@@ -24,12 +44,52 @@ pub(crate) struct Writer {
     suspects: HashSet<(String, String)>,
     /// Version of the last person row written: strictly increasing.
     person_version: u64,
+    targets: Targets,
 }
 
 impl Writer {
     /// `person_version`: the highest version stored, so new rows supersede every old one.
-    pub(crate) fn new(recent: RecentIds, links: KnownLinks, person_version: u64) -> Self {
-        Self { recent, links, suspects: HashSet::new(), person_version }
+    pub(crate) fn new(
+        recent: RecentIds,
+        links: KnownLinks,
+        person_version: u64,
+        targets: Targets,
+    ) -> Self {
+        Self { recent, links, suspects: HashSet::new(), person_version, targets }
+    }
+
+    /// Writes `body` into `table` on every server (the small tables' complete copies).
+    async fn everywhere(&self, table: &str, body: Vec<u8>) -> Result<(), StoreError> {
+        for server in &self.targets.servers {
+            server.insert(table, body.clone()).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the events, each on its person's shard, every shard at once; fails unless every
+    /// shard wrote its part (a retry is then checked against the table: see `suspects`).
+    async fn write_events(&self, events: &[Event]) -> Result<(), StoreError> {
+        let servers = &self.targets.servers;
+        let mut bodies: Vec<Vec<u8>> = vec![Vec::new(); servers.len()];
+        for e in events {
+            let body = &mut bodies[shard_of(e, servers.len())];
+            rows::event_line(e, body).map_err(json_error)?;
+        }
+        let mut inserts = tokio::task::JoinSet::new();
+        for (server, body) in servers.iter().zip(bodies).filter(|(_, b)| !b.is_empty()) {
+            let server = server.clone();
+            inserts.spawn(async move { server.insert("events_local", body).await });
+        }
+        let mut outcome = Ok(());
+        while let Some(done) = inserts.join_next().await {
+            let result = done.unwrap_or_else(|e| {
+                Err(StoreError::Internal(format!("an insert task failed: {e}")))
+            });
+            if outcome.is_ok() {
+                outcome = result;
+            }
+        }
+        outcome
     }
 
     pub(crate) async fn append(
@@ -78,16 +138,12 @@ impl Writer {
                 let row = json!({"project_id": project, "device_id": device, "user_id": user, "linked_at": at});
                 line(&row, &mut body)?;
             }
-            client.insert("person_links_local", body).await?;
+            self.everywhere("person_links_local", body).await?;
         }
         if !people.is_empty() {
             self.write_people(client, people).await?;
         }
-        let mut body = Vec::with_capacity(events.len() * 512);
-        for e in events {
-            rows::event_line(e, &mut body).map_err(json_error)?;
-        }
-        client.insert("events_local", body).await
+        self.write_events(events).await
     }
 
     /// Merges each person's stored properties with the batch's updates exactly as the
@@ -144,7 +200,7 @@ impl Writer {
             });
             line(&row, &mut body)?;
         }
-        client.insert("persons_local", body).await
+        self.everywhere("persons_local", body).await
     }
 
     /// Splits off events of earlier failed appends that ClickHouse stored after all.
@@ -222,6 +278,21 @@ fn json_error(e: serde_json::Error) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_person_stays_on_one_shard_and_people_spread() {
+        let event = |person: &str| -> Event {
+            serde_json::from_value(json!({
+                "project_id": "prj_s", "event": "e", "timestamp": "2026-12-01T00:00:00Z",
+                "received_at": "2026-12-01T00:00:00Z", "insert_id": "i", "person_id": person,
+            }))
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert_eq!(shard_of(&event("ada"), 2), shard_of(&event("ada"), 2));
+        let on_first = (0..1000).filter(|i| shard_of(&event(&format!("u{i}")), 2) == 0).count();
+        assert!((400..600).contains(&on_first), "{on_first} of 1000 on shard 0");
+        assert_eq!(shard_of(&event("ada"), 1), 0);
+    }
 
     #[test]
     fn merge_patch_sets_nested_keys_and_removes_nulls() {

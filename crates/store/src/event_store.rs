@@ -40,6 +40,13 @@ pub trait EventStore: Send + Sync + 'static {
     /// The SQL flavour plans must be written in for this backend.
     fn dialect(&self) -> Dialect;
 
+    /// Whether a reader sees one append's events all at once. Backends spread over several
+    /// servers (a sharded ClickHouse) make them visible server by server, within moments;
+    /// every backend acknowledges an append only once all of it is stored.
+    fn atomic_appends(&self) -> bool {
+        true
+    }
+
     /// Stores `events` atomically and durably, except those whose `(project_id, insert_id)` was
     /// stored within the backend's dedup window: SDKs retry, and a retried event must count
     /// once. Callers batch (see the ingest crate's group committer); backends should not

@@ -1,9 +1,9 @@
 //! The metadata side of storage: organizations, projects, API keys, users and their
-//! sessions, and the audit log.
+//! sessions, the audit log, and the runs of scheduled jobs.
 
 use crate::{
-    AuditFilter, AuditRecord, NewUser, ProjectSettings, StoreError, User, UserChange,
-    UserCredentials,
+    AuditFilter, AuditRecord, JobOutcome, JobRun, NewUser, ProjectSettings, StoreError, User,
+    UserChange, UserCredentials,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -152,13 +152,45 @@ pub trait MetaStore: Send + Sync + 'static {
 
     async fn append_audit(&self, records: &[AuditRecord]) -> Result<(), StoreError>;
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError>;
-    /// Deletes audit records older than `audit_before` and sessions expired at `now`; returns
-    /// how many audit records went.
+    /// Deletes audit records and finished job runs older than `audit_before`, and sessions
+    /// expired at `now`; returns how many audit records went.
     async fn purge_expired(
         &self,
         audit_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+
+    /// Claims `slot` of `job` for `node` until `lease_until`: true when the slot was never
+    /// claimed, or its holder left it unfinished and the lease expired by `now`. Exactly one
+    /// of several concurrent callers gets true.
+    async fn claim_job_run(
+        &self,
+        job: &str,
+        slot: &str,
+        node: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Extends `node`'s claim; false when the claim was lost (another node took the slot over
+    /// after the lease expired) or the run is finished.
+    async fn renew_job_run(
+        &self,
+        job: &str,
+        slot: &str,
+        node: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Records the end of `node`'s run; false when `node` no longer held the claim.
+    async fn finish_job_run(
+        &self,
+        job: &str,
+        slot: &str,
+        node: &str,
+        at: DateTime<Utc>,
+        outcome: &JobOutcome,
+    ) -> Result<bool, StoreError>;
+    /// The latest runs (by start), newest first, at most `limit`.
+    async fn list_job_runs(&self, limit: usize) -> Result<Vec<JobRun>, StoreError>;
 
     async fn ping(&self) -> Result<(), StoreError>;
 }

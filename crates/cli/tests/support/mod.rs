@@ -205,3 +205,42 @@ pub async fn all_events(http: &reqwest::Client, url: &str, secret: &str) -> Vec<
         }
     }
 }
+
+/// Sends `load` events (batches of `batch`, ids `w<worker>-r<n>-e<i>`) until told to stop;
+/// records the ids of events whose request got a 200. Returns (requests acknowledged,
+/// requests cut off).
+pub async fn send_until_stopped(
+    url: String,
+    key: String,
+    worker: usize,
+    batch: usize,
+    acked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (u64, u64) {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let (mut sent, mut failed) = (0, 0);
+    for n in 0.. {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        let ids: Vec<String> = (0..batch).map(|i| format!("w{worker}-r{n}-e{i}")).collect();
+        let events: Vec<serde_json::Value> = ids
+            .iter()
+            // Many users, so the load stays under the per-user rate limit (1,000 events/s).
+            .map(|id| serde_json::json!({"event": "load", "insert_id": id, "user_id": format!("u-{id}")}))
+            .collect();
+        let body = if batch == 1 { events[0].clone() } else { serde_json::json!(events) };
+        match http.post(format!("{url}/api/v1/events")).bearer_auth(&key).json(&body).send().await {
+            Ok(r) if r.status() == 200 => {
+                let report: serde_json::Value = r.json().await.unwrap_or_default();
+                if report["accepted"] == batch {
+                    acked.lock().unwrap().extend(ids);
+                    sent += 1;
+                }
+            }
+            Ok(r) => panic!("unexpected status {} before the kill", r.status()),
+            Err(_) => failed += 1, // the server died under this request: not acknowledged
+        }
+    }
+    (sent, failed)
+}

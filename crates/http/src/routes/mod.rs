@@ -7,6 +7,7 @@ pub(crate) mod audit;
 pub(crate) mod docs;
 pub(crate) mod events;
 pub(crate) mod health;
+pub(crate) mod jobs;
 pub(crate) mod query;
 pub(crate) mod session;
 pub(crate) mod wire;

@@ -5,6 +5,7 @@ pub mod cross_backend;
 pub mod cross_check;
 pub mod events;
 pub mod generated;
+pub mod job_runs;
 pub mod meta;
 pub mod reference;
 
@@ -50,6 +51,9 @@ macro_rules! meta_store_conformance {
             key_scopes_are_checked, find_project_by_id_or_name, users_are_unique_by_email,
             users_hold_grants_within_their_organization, sessions_live_until_expiry_or_disable,
             audit_records_page_filter_and_expire, project_settings_round_trip);
+        $crate::conformance_cases!(job_runs, $make;
+            job_slots_are_claimed_once, dead_holders_are_taken_over_after_their_lease,
+            concurrent_claims_have_one_winner);
     };
 }
 
