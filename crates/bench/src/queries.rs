@@ -173,7 +173,8 @@ pub async fn over_http(url: &str, key: &str, spec: &Spec, runs: usize) -> anyhow
             .json(&spec.api)
             .send()
             .await?;
-        anyhow::ensure!(response.status() == 200, "{}: {}", spec.name, response.text().await?);
+        let status = response.status();
+        anyhow::ensure!(status == 200, "HTTP {status}: {}", response.text().await?);
         response.bytes().await?;
         if run >= 2 {
             samples.push(started.elapsed().as_secs_f64());

@@ -24,7 +24,9 @@ pub(crate) struct Targets {
 /// The shard of a person's events: FNV-1a of project and raw person id, so a person's events
 /// stay together on one shard (the planner's answers do not depend on it; ClickHouse merges
 /// every shard's partial aggregates, but per-person work then stays local). Stable across
-/// versions and machines, unlike `std`'s hasher.
+/// versions and machines, unlike `std`'s hasher. FNV-1a's low bits are weak (its lowest bit
+/// is the parity of the bytes' lowest bits): on the 10M demo events it put 33% of them on one
+/// of two shards. MurmurHash3's 64-bit finalizer before the modulo made that 49.6%.
 pub(crate) fn shard_of(event: &Event, shards: usize) -> usize {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let person = event.person_id.as_deref().unwrap_or_default();
@@ -32,6 +34,11 @@ pub(crate) fn shard_of(event: &Event, shards: usize) -> usize {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^= hash >> 33;
     usize::try_from(hash % shards.max(1) as u64).unwrap_or(0)
 }
 
@@ -289,9 +296,24 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"))
         };
         assert_eq!(shard_of(&event("ada"), 2), shard_of(&event("ada"), 2));
-        let on_first = (0..1000).filter(|i| shard_of(&event(&format!("u{i}")), 2) == 0).count();
-        assert!((400..600).contains(&on_first), "{on_first} of 1000 on shard 0");
         assert_eq!(shard_of(&event("ada"), 1), 0);
+        // Even for ids that differ in few bits (numbered users, hex devices), on 2 and 3 shards.
+        let shapes: [fn(u32) -> String; 3] =
+            [|i| format!("u{i}"), |i| format!("user-{i:06}"), |i| format!("d{:08x}", i * 2)];
+        for shape in shapes {
+            for shards in [2, 3] {
+                let mut counts = vec![0; shards];
+                for i in 0..12_000 {
+                    counts[shard_of(&event(&shape(i)), shards)] += 1;
+                }
+                let fair = 12_000 / shards;
+                assert!(
+                    counts.iter().all(|&c| c * 100 > fair * 95 && c * 100 < fair * 105),
+                    "{counts:?} for ids like {}",
+                    shape(7)
+                );
+            }
+        }
     }
 
     #[test]
