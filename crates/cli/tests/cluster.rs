@@ -183,11 +183,7 @@ async fn two_nodes_over_two_shards() {
     let (write, secret) = (cluster.var("SEXTANT_WRITE_KEY"), cluster.var("SEXTANT_SECRET_KEY"));
 
     // The basic events over HTTP, alternately to each node; the trends fixtures from either.
-    let basic: Vec<Value> = std::fs::read_to_string(fixture("events/basic.ndjson"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let basic = support::basic_events();
     for (n, event) in basic.iter().enumerate() {
         let node = if n % 2 == 0 { node1 } else { node2 };
         let (status, report) = post(&http, &format!("{node}/api/v1/events"), write, event).await;

@@ -30,14 +30,6 @@ async fn all_events(
     }
 }
 
-fn fixture_events() -> Vec<Value> {
-    std::fs::read_to_string(fixture("events/basic.ndjson"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_query_and_page_over_http() {
     let s = Sextant::new();
@@ -46,7 +38,7 @@ async fn ingest_query_and_page_over_http() {
     // The fixture is dated November 2026; let the server accept it whenever this test runs.
     let server = s.serve_with_env(&[], &[("SEXTANT_INGEST__MAX_PAST", "36500days")]);
     let http = reqwest::Client::new();
-    let events = fixture_events();
+    let events = support::basic_events();
 
     // First part gzip-compressed with the key in a header, the rest with the key in the body.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -180,6 +180,15 @@ pub fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(path)
 }
 
+/// The basic fixture events (`tests/fixtures/events/basic.ndjson`), as sent over HTTP.
+pub fn basic_events() -> Vec<serde_json::Value> {
+    std::fs::read_to_string(fixture("events/basic.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// Every event of the secret key's project, newest first, through `GET /api/v1/events`
 /// (1000 per page, following `next_cursor`).
 pub async fn all_events(http: &reqwest::Client, url: &str, secret: &str) -> Vec<serde_json::Value> {

@@ -2,7 +2,7 @@
 
 use crate::api::{Api, Operation, schema_of};
 use crate::auth::{Caller, ProjectParam};
-use crate::routes::{query_params, tags};
+use crate::routes::{page_limit, query_params, tags};
 use crate::{ApiError, AppState};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -112,10 +112,7 @@ async fn list(
     filter.actor = p.actor;
     filter.action = p.action;
     filter.before_id = p.cursor;
-    let limit = p.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("`limit` must be 1 to 1000"));
-    }
+    let limit = page_limit(p.limit, DEFAULT_PAGE)?;
     filter.limit = limit + 1;
     let mut records = state.meta.list_audit(&filter).await?;
     let next_cursor = if records.len() > limit {

@@ -3,7 +3,7 @@
 
 use crate::api::{Api, Operation, schema_of};
 use crate::auth::Caller;
-use crate::routes::{query_params, tags};
+use crate::routes::{page_limit, query_params, tags};
 use crate::{ApiError, AppState};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -47,9 +47,6 @@ async fn list(
     params: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<JobRunList>, ApiError> {
     caller.instance()?;
-    let limit = query_params(params)?.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("`limit` must be 1 to 1000"));
-    }
+    let limit = page_limit(query_params(params)?.limit, 100)?;
     Ok(Json(JobRunList { runs: state.meta.list_job_runs(limit).await? }))
 }

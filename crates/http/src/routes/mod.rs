@@ -66,3 +66,12 @@ pub(crate) fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result
         .map(|Query(params)| params)
         .map_err(|e| ApiError::invalid(e.body_text()).with_code("invalid_parameters"))
 }
+
+/// A listing's `limit` parameter: `default` when absent, else 1 to 1000.
+pub(crate) fn page_limit(limit: Option<usize>, default: usize) -> Result<usize, ApiError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("`limit` must be 1 to 1000"));
+    }
+    Ok(limit)
+}
