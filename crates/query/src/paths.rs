@@ -66,7 +66,7 @@ pub(crate) fn plan(
             scope.from,
             all_of(&conditions)
         );
-        let json = b.list_to_json("walk");
+        let json = b.list_to_json("g_walk");
         let sql = clickhouse::paths::statement(&scoped, q.direction, reach, &limit, &json);
         return Ok(PathsPlan { statement: b.finish(sql), zone, range });
     }

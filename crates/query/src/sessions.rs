@@ -104,19 +104,14 @@ pub(crate) fn plan(
             entries = route_rows("entry", 2, "measured"),
             exits = route_rows("exit", 3, "measured"),
         ),
-        // No CTEs nor grouping sets: `measured` is repeated, and the total is a level of its own.
+        // No CTEs nor grouping sets: each session row is repeated once per role it plays
+        // (0: its bucket, 1: the total, 2: its length bin, 3: its entry, 4: its exit route),
+        // one GROUP BY measures every role's groups, and `LIMIT BY` keeps the top routes.
         // Every column is named: ClickHouse merges unnamed identical ones (`0, 0`).
         Dialect::ClickHouse => {
-            let m = format!("(\n  {measured}\n)");
-            let routes = |column: &str, kind: u8| {
-                format!(
-                    "SELECT * FROM (SELECT {kind} AS kind, 0 AS is_total, NULL AS bucket_start, count(*) AS sessions, NULL AS avg_seconds, NULL AS median, NULL AS people, NULL AS bounces, {column} AS route FROM {m} GROUP BY {column} ORDER BY sessions DESC, {column} NULLS LAST LIMIT {routes})"
-                )
-            };
+            let median = b.quantile("if(role < 2, seconds, NULL)", 0.5);
             format!(
-                "SELECT 0 AS kind, 0 AS is_total, toNullable(bucket) AS bucket_start, count(*) AS sessions, avg(seconds) AS avg_seconds, {median} AS median, {people} AS people, {bounces} AS bounces, NULL AS route FROM {m} GROUP BY bucket\nUNION ALL\nSELECT 0 AS kind, 1 AS is_total, NULL AS bucket_start, count(*) AS sessions, avg(seconds) AS avg_seconds, {median} AS median, {people} AS people, {bounces} AS bounces, NULL AS route FROM {m}\nUNION ALL\nSELECT 1 AS kind, 0 AS is_total, NULL AS bucket_start, count(*) AS sessions, NULL AS avg_seconds, NULL AS median, bin AS people, NULL AS bounces, NULL AS route FROM (SELECT CASE{arms} END AS bin FROM {m}) WHERE bin IS NOT NULL GROUP BY bin\nUNION ALL\n{entries}\nUNION ALL\n{exits}",
-                entries = routes("entry", 2),
-                exits = routes("exit", 3),
+                "SELECT multiIf(role < 2, 0, role - 1) AS kind, toUInt8(role = 1) AS is_total, if(role = 0, toNullable(g_bucket), NULL) AS bucket_start, count(*) AS sessions, avgIf(seconds, role < 2) AS avg_seconds, {median} AS median, if(role = 2, toUInt64(assumeNotNull(g_bin)), uniqExactIf(person, role < 2)) AS people, countIf(role < 2 AND events = 1) AS bounces, g_route AS route FROM (\n  SELECT role, if(role = 0, bucket, 0) AS g_bucket, if(role = 2, bin, NULL) AS g_bin, multiIf(role = 3, entry, role = 4, exit, NULL) AS g_route, seconds, events, person FROM (\n  SELECT *, CASE{arms} END AS bin FROM (\n  {measured}\n  )\n  ) ARRAY JOIN [0, 1, 2, 3, 4] AS role WHERE role != 2 OR isNotNull(bin)\n) GROUP BY role, g_bucket, g_bin, g_route ORDER BY role, sessions DESC, route NULLS LAST LIMIT {routes} BY role, g_bucket, g_bin"
             )
         }
     };

@@ -6,7 +6,7 @@ use crate::PathDirection;
 
 /// Rows `(kind, path, step, from, to, people)` as the DuckDB plan returns them. `scoped`
 /// selects `person, timestamp, insert_id, event, is_anchor`; `reach` is `steps - 1`; `json`
-/// turns the array `walk` into JSON text.
+/// turns the array `g_walk` into JSON text.
 pub(crate) fn statement(
     scoped: &str,
     direction: PathDirection,
@@ -26,7 +26,10 @@ pub(crate) fn statement(
     let walks = format!(
         "SELECT person, arrayMap(x -> x.3, {slice}) AS walk FROM (\n  SELECT person, evs, arrayFirstIndex(x -> x.4 = 1, evs) AS at FROM (\n    SELECT person, arraySort(groupArray((timestamp, insert_id, event, toUInt8(ifNull(is_anchor, 0))))) AS evs FROM (\n  {scoped}\n    ) GROUP BY person\n  )\n) WHERE at > 0"
     );
+    // One pass over the walks (18.16 has no CTE to share them): each walk is repeated once
+    // per row it feeds (`i = 0`: the path, `i > 0`: its move from step `i - 1`), one GROUP BY
+    // counts them all, and `LIMIT BY` keeps the top paths (every move group is its own).
     format!(
-        "SELECT * FROM (\n  SELECT 0 AS kind, {json} AS path, NULL AS step, NULL AS from_event, NULL AS to_event, count(*) AS people FROM ({walks}) GROUP BY walk ORDER BY people DESC, walk LIMIT {limit}\n)\nUNION ALL\nSELECT 1 AS kind, NULL AS path, i - 1 AS step, walk[i] AS from_event, walk[i + 1] AS to_event, count(*) AS people FROM ({walks}) ARRAY JOIN arrayEnumerate(arrayPopBack(walk)) AS i GROUP BY step, from_event, to_event"
+        "SELECT kind, if(kind = 0, {json}, NULL) AS path, step, from_event, to_event, people FROM (\n  SELECT toUInt8(i > 0) AS kind, if(i = 0, walk, emptyArrayString()) AS g_walk, if(i > 0, toNullable(toInt64(i) - 1), NULL) AS step, if(i > 0, toNullable(walk[i]), NULL) AS from_event, if(i > 0, toNullable(walk[i + 1]), NULL) AS to_event, count(*) AS people FROM ({walks}) ARRAY JOIN arrayPushFront(arrayEnumerate(arrayPopBack(walk)), 0) AS i GROUP BY kind, g_walk, step, from_event, to_event ORDER BY kind, people DESC, g_walk LIMIT {limit} BY kind, step, from_event, to_event\n)"
     )
 }
