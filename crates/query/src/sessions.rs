@@ -61,11 +61,6 @@ pub(crate) fn plan(
         .map(|(i, bound)| format!(" WHEN seconds >= {} THEN {i}", b.param(Param::Float(*bound))))
         .collect();
     let routes = b.param(Param::Int(i64::try_from(q.routes).unwrap_or(10)));
-    let route_rows = |column: &str, kind: u8, measured: &str| {
-        format!(
-            "SELECT * FROM (SELECT {kind}, 0, NULL, count(*), NULL, NULL, NULL, NULL, {column} FROM {measured} GROUP BY {column} ORDER BY count(*) DESC, {column} NULLS LAST LIMIT {routes})"
-        )
-    };
     let scoped = format!(
         "SELECT {person} AS person, session_id, {ts} AS ts, insert_id, {local} AS local, coalesce(route, path) AS route\n  FROM {source}\n  WHERE {conditions}",
         person = scope.person,
@@ -93,17 +88,24 @@ pub(crate) fn plan(
             Dialect::ClickHouse => format!("(\n  {sessions}\n  )"),
         },
     );
-    let median = b.quantile("seconds", 0.5);
-    let people = b.count_distinct("person");
-    let bounces = b.count_if("events = 1");
     // Rows (kind, is_total, bucket, sessions, avg, median, people, bounces, route):
     // 0 per bucket and total; 1 histogram bin (index in `people`); 2 entry and 3 exit routes.
     let sql = match dialect {
-        Dialect::DuckDb => format!(
-            "WITH scoped AS (\n  {scoped}\n),\nsessions AS (\n  {sessions}\n),\nmeasured AS (\n  {measured}\n)\nSELECT 0, GROUPING(bucket), bucket, count(*), avg(seconds), {median}, {people}, {bounces}, NULL FROM measured GROUP BY GROUPING SETS ((bucket), ())\nUNION ALL\nSELECT 1, 0, NULL, count(*), NULL, NULL, bin, NULL, NULL FROM (SELECT CASE{arms} END AS bin FROM measured) WHERE bin IS NOT NULL GROUP BY bin\nUNION ALL\n{entries}\nUNION ALL\n{exits}",
-            entries = route_rows("entry", 2, "measured"),
-            exits = route_rows("exit", 3, "measured"),
-        ),
+        Dialect::DuckDb => {
+            let routes = |column: &str, kind: u8| {
+                format!(
+                    "SELECT * FROM (SELECT {kind}, 0, NULL, count(*), NULL, NULL, NULL, NULL, {column} FROM measured GROUP BY {column} ORDER BY count(*) DESC, {column} NULLS LAST LIMIT {routes})"
+                )
+            };
+            format!(
+                "WITH scoped AS (\n  {scoped}\n),\nsessions AS (\n  {sessions}\n),\nmeasured AS (\n  {measured}\n)\nSELECT 0, GROUPING(bucket), bucket, count(*), avg(seconds), {median}, {people}, {bounces}, NULL FROM measured GROUP BY GROUPING SETS ((bucket), ())\nUNION ALL\nSELECT 1, 0, NULL, count(*), NULL, NULL, bin, NULL, NULL FROM (SELECT CASE{arms} END AS bin FROM measured) WHERE bin IS NOT NULL GROUP BY bin\nUNION ALL\n{entries}\nUNION ALL\n{exits}",
+                median = b.quantile("seconds", 0.5),
+                people = b.count_distinct("person"),
+                bounces = b.count_if("events = 1"),
+                entries = routes("entry", 2),
+                exits = routes("exit", 3),
+            )
+        }
         // No CTEs nor grouping sets: each session row is repeated once per role it plays
         // (0: its bucket, 1: the total, 2: its length bin, 3: its entry, 4: its exit route),
         // one GROUP BY measures every role's groups, and `LIMIT BY` keeps the top routes.
