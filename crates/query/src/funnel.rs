@@ -1,9 +1,6 @@
-//! Funnel planning. Ordered funnels chain steps backwards with as-of joins: each step-`k`
-//! event is joined to the latest valid chain ending at step `k - 1` before it, which is the
-//! chain with the latest start, so the window and exclusions are checked on the tightest
-//! attempt and only candidate events are ever joined (not every pair). Strict funnels chain
-//! on consecutive event numbers; unordered ones look forward from every anchor event.
-//! Semantics: `docs/queries.md`.
+//! Funnel planning: the per-person prelude every funnel statement shares (`people`), and the
+//! result rows over it. Ordered and strict chains are in `funnel_chains`; unordered funnels
+//! look forward from every anchor event. Semantics: `docs/queries.md`.
 
 use crate::clickhouse;
 use crate::filter::{all_of, matcher_conditions, property_expr, reads_person_properties};
@@ -18,6 +15,7 @@ use crate::{
     PlanOptions, PropertyRef, QueryError,
 };
 
+use crate::funnel_chains::{RawStarts, ordered, strict, t_list};
 pub(crate) use crate::funnel_result::{FunnelPersonsPlan, FunnelPlan};
 
 const MAX_STEPS: usize = 20;
@@ -195,20 +193,24 @@ fn prelude(
         }
         None => b.null_text(),
     };
-    // Ordered funnels read step-0 events only where they can start a chain (see `starts`),
-    // unless per-event person properties are needed (then the step-0 people cannot be
-    // counted from reduced rows).
+    // Ordered funnels find step-0 events directly in `events`, near step-1 events (see
+    // `funnel_chains`), unless per-event person properties are needed (then the step-0
+    // people cannot be counted from reduced rows).
     let clickhouse = b.dialect == Dialect::ClickHouse;
     let pruned = q.order == FunnelOrder::Ordered && !person_properties && !clickhouse;
+    let bucket = b.truncate(q.interval, &scope.local_time);
     let mut columns = vec![
         format!("{} AS person", scope.person),
         // Joins and sorts key on (hash, id): comparisons settle on the integer, and the id
         // keeps them exact.
         format!("{} AS ph", b.hash(scope.person)),
         format!("{} AS ts", b.epoch_micros("timestamp")),
-        format!("{} AS bucket", b.truncate(q.interval, &scope.local_time)),
-        format!("{breakdown} AS bd"),
     ];
+    // Ordered and strict chains on DuckDB take the trend bucket from `t0` at the end.
+    if clickhouse || q.order == FunnelOrder::Unordered {
+        columns.push(format!("{bucket} AS bucket"));
+    }
+    columns.push(format!("{breakdown} AS bd"));
     columns.extend(flags);
     let mut conditions = scope.conditions.clone();
     conditions.push(match b.dialect {
@@ -221,16 +223,19 @@ fn prelude(
         columns.push("insert_id".to_owned());
     }
     // Strict funnels read every event (all count for adjacency): nothing is pushed down.
-    if q.order != FunnelOrder::Strict && !pruned {
-        conditions.push(format!("({})", any.join(" OR ")));
+    // Pruned ordered funnels read only the later steps' and exclusions' events here.
+    match (q.order, pruned) {
+        (FunnelOrder::Strict, _) => {}
+        (_, true) => conditions.push(format!("({})", any[1..].join(" OR "))),
+        (_, false) => conditions.push(format!("({})", any.join(" OR "))),
     }
     let columns = columns.join(", ");
+    let overlaps: Vec<bool> =
+        (0..n).map(|k| k > 0 && overlap(&q.steps[k - 1], &q.steps[k])).collect();
     if clickhouse {
         let scoped =
             format!("SELECT {columns}\n  FROM {}\n  WHERE {}", scope.from, all_of(&conditions));
-        let overlap: Vec<bool> =
-            (0..n).map(|k| k > 0 && overlap(&q.steps[k - 1], &q.steps[k])).collect();
-        let sql = clickhouse::funnel::people(b, q, &scoped, &window, &overlap);
+        let sql = clickhouse::funnel::people(b, q, &scoped, &window, &overlaps);
         return Ok((
             Prelude { sql, steps: n },
             zone,
@@ -238,30 +243,29 @@ fn prelude(
             parse_span(&q.window).map_or(0, |w| w.num_seconds()),
         ));
     }
-    let mut sql = if pruned {
-        starts(b, &columns, &scope, &conditions, &any, &window)
-    } else {
-        format!(
-            "WITH scoped AS (\n  SELECT {columns}\n  FROM {}\n  WHERE {}\n)",
-            scope.from,
-            all_of(&conditions)
-        )
-    };
+    let mut sql = format!(
+        "WITH scoped AS (\n  SELECT {columns}\n  FROM {}\n  WHERE {}\n)",
+        scope.from,
+        all_of(&conditions)
+    );
     if q.order == FunnelOrder::Strict {
         sql.push_str(",\nnumbered AS (\n  SELECT *, row_number() OVER (PARTITION BY ph, person ORDER BY ts, insert_id) AS seq FROM scoped\n)");
     }
+    let zero = StepZero { q, opts, range, zone, breakdown: &breakdown };
     let first_steps = if pruned {
-        first_steps_reduced(b, q, opts, range, zone, &breakdown)?
+        first_steps_reduced(b, &zero)?
     } else {
+        let bd = if q.breakdown.is_some() { b.arg_min("bd", "ts") } else { b.null_text() };
         format!(
-            "first_steps AS (\n  SELECT person, min(ts) AS t0, {} AS bucket, {} AS bd FROM scoped WHERE s0 GROUP BY person\n)",
-            b.arg_min("bucket", "ts"),
-            b.arg_min("bd", "ts"),
+            "first_steps AS (\n  SELECT person, min(ts) AS t0, {bd} AS bd FROM scoped WHERE s0 GROUP BY person\n)"
         )
     };
     let chains = match q.order {
-        FunnelOrder::Ordered => ordered(q, &window, &first_steps),
-        FunnelOrder::Strict => strict(q, &window, &first_steps),
+        FunnelOrder::Ordered => {
+            let raw = if pruned { Some(raw_starts(b, &zero)?) } else { None };
+            ordered(q, &window, &overlaps, raw.as_ref(), &first_steps, &bucket)
+        }
+        FunnelOrder::Strict => strict(q, &window, &overlaps, &first_steps, &bucket),
         FunnelOrder::Unordered => unordered(q, &window),
     };
     sql.push_str(&chains);
@@ -274,57 +278,68 @@ fn prelude(
     ))
 }
 
-/// `scoped` for ordered funnels: every event of a later step or exclusion, plus the step-0
-/// events that can start a chain. Those belong to people who reach step 1 and fall between
-/// `window` before their first step-1 event and their last one (a chain's step 1 is at most
-/// `window` after its step 0, and not before it). Matched on raw ids (people and their linked
-/// devices) so only the kept events are resolved to people. Demo data, 10M events, funnel
-/// from page views: 0.9M of 7.7M page views kept, 2.6x faster (sextant-bench).
-fn starts(
-    b: &SqlBuilder,
-    columns: &str,
-    scope: &Scope,
-    conditions: &[String],
-    any: &[String],
-    window: &str,
-) -> String {
-    let (first, later) = (&any[0], any[1..].join(" OR "));
-    let (from, conditions) = (&scope.from, all_of(conditions));
-    format!(
-        "WITH later AS (\n  SELECT {columns}\n  FROM {from}\n  WHERE {conditions} AND ({later})\n),\nspans AS (SELECT person, min(ts) - {window} AS lo, max(ts) AS hi FROM later WHERE s1 GROUP BY person),\ncandidates AS (\n  SELECT raw, min(lo) AS lo, max(hi) AS hi FROM (\n    SELECT person AS raw, lo, hi FROM spans\n    UNION ALL\n    SELECT person_links.device_id, spans.lo, spans.hi FROM spans JOIN person_links ON person_links.project_id = {project} AND person_links.user_id = spans.person\n  ) GROUP BY raw\n),\nstarts AS (\n  SELECT {columns}\n  FROM {from} JOIN candidates ON candidates.raw = events.person_id\n  WHERE {conditions} AND {first} AND NOT coalesce({later}, FALSE) AND {ts} BETWEEN candidates.lo AND candidates.hi\n),\nscoped AS (SELECT * FROM starts UNION ALL SELECT * FROM later)",
-        project = scope.project,
-        ts = b.epoch_micros("timestamp"),
-    )
+/// What reading a funnel's step-0 events on their own needs.
+struct StepZero<'a> {
+    q: &'a FunnelQuery,
+    opts: &'a PlanOptions,
+    range: TimeRange,
+    zone: Zone,
+    /// The breakdown expression over `events`.
+    breakdown: &'a str,
+}
+
+impl StepZero<'_> {
+    /// The scope over `source` (or `events`) and its conditions for step-0 events with a
+    /// person.
+    fn scope(
+        &self,
+        b: &mut SqlBuilder,
+        source: Option<String>,
+    ) -> Result<(Scope, Vec<String>), QueryError> {
+        let scope =
+            scope(b, self.opts, self.range, self.zone, &self.q.filters, Needs::default(), source)?;
+        let mut conditions = scope.conditions.clone();
+        conditions.extend(matcher_conditions(b, &self.q.steps[0])?);
+        conditions.push("events.person_id IS NOT NULL".to_owned());
+        Ok((scope, conditions))
+    }
+}
+
+/// The step-0 events of a pruned ordered funnel, read from `events` without resolving
+/// persons (`funnel_chains::found_from_events` does, on the few it keeps).
+fn raw_starts(b: &mut SqlBuilder, zero: &StepZero) -> Result<RawStarts, QueryError> {
+    let (scope, conditions) = zero.scope(b, None)?;
+    Ok(RawStarts {
+        select: format!(
+            "events.person_id, events.user_id IS NULL AS anon, {ts} AS ts, {breakdown} AS bd\n    FROM {from}\n    WHERE {conditions}",
+            ts = b.epoch_micros("timestamp"),
+            breakdown = zero.breakdown,
+            from = scope.from,
+            conditions = all_of(&conditions),
+        ),
+        project: scope.project,
+    })
 }
 
 /// `first_steps` without resolving every step-0 event: reduced per raw id first (from the
 /// people per hour when the rollup holds them), then resolved to people.
-fn first_steps_reduced(
-    b: &mut SqlBuilder,
-    q: &FunnelQuery,
-    opts: &PlanOptions,
-    range: TimeRange,
-    zone: Zone,
-    breakdown: &str,
-) -> Result<String, QueryError> {
+fn first_steps_reduced(b: &mut SqlBuilder, zero: &StepZero) -> Result<String, QueryError> {
+    let q = zero.q;
     let eligible = q.breakdown.is_none()
         && q.interval != Interval::Minute
         && names_only(&q.filters, [&q.steps[0]]);
-    let actors = actor_source(b, opts, eligible, range, &[], zone);
-    let scope = scope(b, opts, range, zone, &q.filters, Needs::default(), actors)?;
-    let mut conditions = scope.conditions.clone();
-    conditions.extend(matcher_conditions(b, &q.steps[0])?);
-    conditions.push("events.person_id IS NOT NULL".to_owned());
+    let actors = actor_source(b, zero.opts, eligible, zero.range, &[], zero.zone);
+    let (scope, conditions) = zero.scope(b, actors)?;
     let ts = b.epoch_micros("timestamp");
-    let bucket = b.truncate(q.interval, &scope.local_time);
+    // Without a breakdown `bd` is a constant: no need to carry it through the aggregates.
+    let (raw_bd, first_bd) = match q.breakdown {
+        Some(_) => (b.arg_min(zero.breakdown, &ts), b.arg_min("bd", "ts")),
+        None => (b.null_text(), b.null_text()),
+    };
     Ok(format!(
-        "first_raw AS (\n  SELECT events.person_id, events.user_id IS NULL AS anon, min({ts}) AS ts, {raw_bucket} AS bucket, {raw_bd} AS bd\n  FROM {from}\n  WHERE {conditions}\n  GROUP BY events.person_id, events.user_id IS NULL\n),\nfirst_steps AS (\n  SELECT coalesce(links.linked_user, first_raw.person_id) AS person, min(ts) AS t0, {first_bucket} AS bucket, {first_bd} AS bd\n  FROM {late}\n  GROUP BY coalesce(links.linked_user, first_raw.person_id)\n)",
-        raw_bucket = b.arg_min(&bucket, &ts),
-        raw_bd = b.arg_min(breakdown, &ts),
+        "first_raw AS (\n  SELECT events.person_id, events.user_id IS NULL AS anon, min({ts}) AS ts, {raw_bd} AS bd\n  FROM {from}\n  WHERE {conditions}\n  GROUP BY events.person_id, events.user_id IS NULL\n),\nfirst_steps AS (\n  SELECT coalesce(links.linked_user, first_raw.person_id) AS person, min(ts) AS t0, {first_bd} AS bd\n  FROM {late}\n  GROUP BY coalesce(links.linked_user, first_raw.person_id)\n)",
         from = scope.from,
         conditions = all_of(&conditions),
-        first_bucket = b.arg_min("bucket", "ts"),
-        first_bd = b.arg_min("bd", "ts"),
         late = late_links(&scope, "first_raw"),
     ))
 }
@@ -335,98 +350,6 @@ fn overlap(a: &EventMatcher, b: &EventMatcher) -> bool {
         (Some(x), Some(y)) => x == y,
         _ => true,
     }
-}
-
-fn t_list(k: usize, prefix: &str) -> String {
-    (0..k).map(|i| format!("{prefix}t{i}")).collect::<Vec<_>>().join(", ")
-}
-
-/// `NOT EXISTS` an exclusion event strictly between the chain's step `from` and its newest
-/// step `k`, for every exclusion that spans step `k`.
-fn exclusions_at(q: &FunnelQuery, k: usize, chain: &str, newest: &str) -> String {
-    q.exclusions
-        .iter()
-        .enumerate()
-        .filter(|(_, x)| x.from_step < k && k <= x.to_step)
-        .map(|(j, x)| {
-            format!(
-                " AND NOT EXISTS (SELECT 1 FROM scoped WHERE scoped.x{j} AND scoped.ph = {chain}.ph AND scoped.person = {chain}.person AND scoped.ts > {chain}.t{from} AND scoped.ts < {newest})",
-                from = x.from_step
-            )
-        })
-        .collect()
-}
-
-/// `first_steps` (per person: their first step-0 event) and `chains{k}` (one row per step-k
-/// event ending a valid chain, with its times), then `deepest`: per person their attempt.
-fn ordered(q: &FunnelQuery, window: &str, first_steps: &str) -> String {
-    let mut sql =
-        // Only people who reach step 1 need their step-0 events sorted for the as-of join.
-        String::from(
-            ",\nchain0 AS (SELECT ph, person, ts AS t0, bucket, bd FROM scoped WHERE s0 AND ph IN (SELECT ph FROM scoped WHERE s1))",
-        );
-    for k in 1..q.steps.len() {
-        let op = if overlap(&q.steps[k - 1], &q.steps[k]) { ">" } else { ">=" };
-        sql.push_str(&format!(
-            ",\nchain{k} AS (\n  SELECT p.ph, p.person, {prev}, e.ts AS t{k}, p.bucket, p.bd\n  FROM (SELECT ph, person, ts FROM scoped WHERE s{k}) AS e ASOF JOIN chain{p} AS p ON e.ph = p.ph AND e.person = p.person AND e.ts {op} p.t{p}\n  WHERE e.ts - p.t0 <= {window}{excl}\n)",
-            prev = t_list(k, "p."),
-            p = k - 1,
-            excl = exclusions_at(q, k, "p", "e.ts"),
-        ));
-    }
-    sql.push_str(&deepest(q.steps.len(), first_steps));
-    sql
-}
-
-fn strict(q: &FunnelQuery, window: &str, first_steps: &str) -> String {
-    let mut sql = String::from(
-        ",\nchain0 AS (SELECT ph, person, ts AS t0, seq AS seq0, bucket, bd FROM numbered WHERE s0)",
-    );
-    for k in 1..q.steps.len() {
-        // Adjacent events are in time order already; same-type steps need a later time.
-        let later = if overlap(&q.steps[k - 1], &q.steps[k]) {
-            format!(" AND e.ts > p.t{}", k - 1)
-        } else {
-            String::new()
-        };
-        sql.push_str(&format!(
-            ",\nchain{k} AS (\n  SELECT p.ph, p.person, {prev}, e.ts AS t{k}, e.seq AS seq{k}, p.bucket, p.bd\n  FROM numbered AS e JOIN chain{p} AS p ON e.ph = p.ph AND e.person = p.person AND e.seq = p.seq{p} + 1\n  WHERE e.s{k} AND e.ts - p.t0 <= {window}{later}{excl}\n)",
-            prev = t_list(k, "p."),
-            p = k - 1,
-            excl = exclusions_at(q, k, "p", "e.ts"),
-        ));
-    }
-    sql.push_str(&deepest(q.steps.len(), first_steps));
-    sql
-}
-
-/// Per person, the deepest chain; among those the earliest end, then the latest start. The
-/// chains tables hold only step-`k` candidates, so this sorts few rows; step 0 alone is an
-/// aggregate (`first_steps`: person, t0, bucket, bd of their first step-0 event).
-fn deepest(n: usize, first_steps: &str) -> String {
-    let nulls = |from: usize| -> String {
-        (from..n).map(|i| format!(", CAST(NULL AS BIGINT) AS t{i}")).collect()
-    };
-    let deeper: Vec<String> = (1..n)
-        .map(|k| {
-            format!(
-                "SELECT person, {d} AS depth, t{k} AS t_end, {ts}{nulls}, bucket, bd FROM chain{k}",
-                d = k + 1,
-                ts = t_list(k + 1, ""),
-                nulls = nulls(k + 1),
-            )
-        })
-        .collect();
-    format!(
-        ",\nbest AS (\n  SELECT * FROM (\n    SELECT *, row_number() OVER (PARTITION BY person ORDER BY depth DESC, t_end, t0 DESC) AS choice\n    FROM (\n      {deeper}\n    )\n  ) WHERE choice = 1\n),\n{first_steps},\ndeepest AS (\n  SELECT first_steps.person, coalesce(best.depth, 1) AS depth, {times}, CASE WHEN best.person IS NULL THEN first_steps.bucket ELSE best.bucket END AS bucket, CASE WHEN best.person IS NULL THEN first_steps.bd ELSE best.bd END AS bd\n  FROM first_steps LEFT JOIN best ON best.person = first_steps.person\n)",
-        deeper = deeper.join("\n      UNION ALL\n      "),
-        times = std::iter::once(
-            "CASE WHEN best.person IS NULL THEN first_steps.t0 ELSE best.t0 END AS t0".to_owned()
-        )
-        .chain((1..n).map(|i| format!("best.t{i}")))
-        .collect::<Vec<_>>()
-        .join(", "),
-    )
 }
 
 /// Every event matching a step is an anchor; for each step, the first matching event at or

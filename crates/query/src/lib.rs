@@ -6,6 +6,7 @@ mod clickhouse;
 mod filter;
 mod formula;
 mod funnel;
+mod funnel_chains;
 mod funnel_result;
 mod list;
 mod paths;

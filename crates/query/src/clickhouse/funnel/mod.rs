@@ -1,5 +1,5 @@
-//! Funnels for ClickHouse, where the DuckDB plan chains steps with ASOF joins and picks
-//! attempts with `row_number()`: each person's events become arrays in (time, insert_id)
+//! Funnels for ClickHouse, where the DuckDB plan chains steps with window functions and
+//! picks attempts with struct `arg_max`: each person's events become arrays in (time, insert_id)
 //! order, and every strategy works on them in time linear or n·log n in the person's events.
 //!
 //! ClickHouse 18.16 evaluates a lambda that reads an array of the row it does not take as an

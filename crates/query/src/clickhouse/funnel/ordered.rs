@@ -1,11 +1,11 @@
-//! Ordered funnels in n·log n per person, the ASOF join of the DuckDB plan as a sorted merge.
+//! Ordered funnels in n·log n per person: the DuckDB plan's chain search as a sorted merge.
 //!
 //! Level `k` holds every valid chain ending at a step-`k` event, in event order: its end
 //! time `e{k}_ts`, the position `p{k}` of the chain it extends in level `k - 1`, and what
 //! later levels check (its start time `e{k}_t0`, and per exclusion the count `e{k}_x{j}` of
 //! exclusion events at or before its `from_step` event). A step-`k` event extends the latest
 //! level-`k - 1` chain ending before it (at or before it when the two steps cannot match the
-//! same event), as the ASOF join does. Every level's values never decrease along it (a later
+//! same event), as the DuckDB plan does. Every level's values never decrease along it (a later
 //! event's latest predecessor is no earlier), so that chain is also the one starting latest
 //! with the latest steps in between: if its window or an exclusion voids it, every other
 //! does too. And two valid ends at the same time extend the same chain, so a person's
