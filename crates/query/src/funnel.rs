@@ -56,11 +56,7 @@ pub(crate) fn plan(
     //   2: trend bucket: people entering, people completing.
     let mut parts = Vec::new();
     for k in 0..n {
-        let seconds = if k == 0 {
-            "CAST(NULL AS DOUBLE)".to_owned()
-        } else {
-            format!("(t{k} - t{}) / 1e6", k - 1)
-        };
+        let seconds = step_seconds(&b, k);
         parts.push(format!(
             "SELECT CASE WHEN is_other THEN 3 ELSE 0 END, bd, CAST(NULL AS TIMESTAMP), {k}, count(*) FILTER (WHERE depth >= {reached}), avg({seconds}) FILTER (WHERE depth >= {reached}), {median} FROM people WHERE {keep} GROUP BY is_other, bd",
             reached = k + 1,
@@ -79,6 +75,14 @@ pub(crate) fn plan(
     ));
     let sql = format!("{}\n{}", prelude.sql, parts.join("\nUNION ALL\n"));
     Ok(FunnelPlan::new(q, b.finish(sql), zone, range, window, buckets))
+}
+
+/// Seconds from step `k - 1` to step `k` of a `people` row (a typed NULL for step 0).
+pub(crate) fn step_seconds(b: &SqlBuilder, k: usize) -> String {
+    match k {
+        0 => b.null_number(),
+        _ => format!("(t{k} - t{}) / 1e6", k - 1),
+    }
 }
 
 pub(crate) fn plan_persons(

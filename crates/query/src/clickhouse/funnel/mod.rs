@@ -189,11 +189,7 @@ pub(crate) fn rows(
     let mut measures = Vec::new();
     let mut steps = Vec::new();
     for k in 0..n {
-        let seconds = if k == 0 {
-            "CAST(NULL AS Nullable(Float64))".to_owned()
-        } else {
-            format!("(t{k} - t{}) / 1e6", k - 1)
-        };
+        let seconds = crate::funnel::step_seconds(b, k);
         let reached = format!("role = 0 AND depth >= {}", k + 1);
         measures.push(format!("countIf({reached}) AS c{k}"));
         measures.push(format!("avgIf({seconds}, {reached}) AS a{k}"));
