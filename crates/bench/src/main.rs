@@ -155,6 +155,29 @@ async fn run(args: &Args) -> anyhow::Result<String> {
             other => other.map_err(|e| format!("{e:#}")),
         });
     }
+    // On ClickHouse, the rollups' gain: the same answers from the store with and without them.
+    let mut rollup_medians = Vec::new();
+    if !on_duckdb {
+        for spec in &specs {
+            let with = queries::through_store(&*stores.events, spec, args.runs, true).await;
+            let without = queries::through_store(&*stores.events, spec, args.runs, false).await;
+            rollup_medians.push(match (with, without) {
+                (Ok(Some(with)), Ok(Some(without))) => {
+                    format!(
+                        "{:.1} ms | {:.1} ms | {:.1}x",
+                        with * 1e3,
+                        without * 1e3,
+                        without / with
+                    )
+                }
+                (Ok(None), Ok(None)) => "same plan | | |".to_owned(),
+                (Err(e), _) | (_, Err(e)) => {
+                    format!("failed: {} | | |", format!("{e:#}").replace('\n', " "))
+                }
+                _ => "| | |".to_owned(),
+            });
+        }
+    }
     let duration = Duration::from_secs(args.ingest_seconds);
     if !args.queries_only {
         writeln!(report, "## Ingest over HTTP ({} s each)\n", args.ingest_seconds)?;
@@ -196,13 +219,20 @@ async fn run(args: &Args) -> anyhow::Result<String> {
     if !on_duckdb {
         writeln!(
             report,
-            "\n## Query latency on {} demo events in ClickHouse (median of {} runs)\n\n| query | via HTTP API |\n|---|---|",
+            "\n## Query latency on {} demo events in ClickHouse (median of {} runs)\n\n| query | via HTTP API | store, rollups | store, no rollups | gain |\n|---|---|---|---|---|",
             args.events, args.runs
         )?;
-        for (spec, http) in specs.iter().zip(&http_medians) {
+        for ((spec, http), rollups) in specs.iter().zip(&http_medians).zip(&rollup_medians) {
             match http {
-                Ok(seconds) => writeln!(report, "| {} | {:.1} ms |", spec.name, seconds * 1e3)?,
-                Err(e) => writeln!(report, "| {} | failed: {} |", spec.name, e.replace('\n', " "))?,
+                Ok(seconds) => {
+                    writeln!(report, "| {} | {:.1} ms | {rollups} |", spec.name, seconds * 1e3)?;
+                }
+                Err(e) => writeln!(
+                    report,
+                    "| {} | failed: {} | {rollups} |",
+                    spec.name,
+                    e.replace('\n', " ")
+                )?,
             }
         }
         return Ok(report);

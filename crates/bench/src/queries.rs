@@ -153,6 +153,40 @@ fn planned_statements(spec: &Spec, rollups: bool) -> anyhow::Result<Statements> 
         .collect())
 }
 
+/// Median seconds of `runs` answers to `spec` straight from `events` (no HTTP), after two
+/// warm-ups, with rollups as given; `None` when rollups do not change the plan.
+pub async fn through_store(
+    events: &dyn sextant_store::EventStore,
+    spec: &Spec,
+    runs: usize,
+    rollups: bool,
+) -> anyhow::Result<Option<f64>> {
+    let query: Query = serde_json::from_value(spec.api.clone())?;
+    let now = sextant_core::parse_timestamp(NOW).ok_or_else(|| anyhow::anyhow!("bad now"))?;
+    let opts = |rollups| PlanOptions {
+        project_id: ProjectId::new(spec.project.clone()),
+        now,
+        max_buckets: 5000,
+        rollups,
+    };
+    let sql = |rollups| -> anyhow::Result<Vec<String>> {
+        let plan = sextant_query::plan(&query, &opts(rollups), events.dialect())?;
+        Ok(plan.statements().iter().map(|s| s.sql.clone()).collect())
+    };
+    if sql(true)? == sql(false)? {
+        return Ok(None);
+    }
+    let mut samples = Vec::new();
+    for run in 0..runs + 2 {
+        let started = Instant::now();
+        events.query(&query, &opts(rollups)).await?;
+        if run >= 2 {
+            samples.push(started.elapsed().as_secs_f64());
+        }
+    }
+    Ok(Some(median(samples)))
+}
+
 /// "Now" for every measured query, so relative parts of specs are reproducible.
 pub const NOW: &str = "2026-11-22T00:00:00Z";
 

@@ -6,7 +6,7 @@
 use crate::filter::{all_of, any_series, matcher_conditions};
 use crate::rollup::{Pieces, pieces, plain_trends, raw_arm, within};
 use crate::rollup_schema::DIMENSIONS;
-use crate::sql::{Param, SqlBuilder};
+use crate::sql::{Dialect, Param, SqlBuilder};
 use crate::time::TimeRange;
 use crate::zone::Zone;
 use crate::{Column, EventMatcher, Math, PropertyRef, Series, TrendsQuery};
@@ -30,8 +30,14 @@ impl HourlyRead {
 /// Whether `q` over `range` can be answered from the hourly rollups: maths total, or
 /// sum / avg / min / max / quantiles of `value`, no conditions besides event names, and a
 /// breakdown (if any) by one dimension. Broken-down quantiles, and quantiles a formula
-/// reads, need exact values, so they read the events.
-pub(crate) fn hourly_read(q: &TrendsQuery, range: TimeRange, zone: Zone) -> Option<HourlyRead> {
+/// reads, need exact values, so they read the events; so do all quantiles on ClickHouse,
+/// which keeps no sketch (its quantile statement would need window functions 18.16 lacks).
+pub(crate) fn hourly_read(
+    q: &TrendsQuery,
+    range: TimeRange,
+    zone: Zone,
+    dialect: Dialect,
+) -> Option<HourlyRead> {
     let dimension = match &q.breakdown {
         None => None,
         Some(bd) => match (&bd.property, &bd.and) {
@@ -39,7 +45,7 @@ pub(crate) fn hourly_read(q: &TrendsQuery, range: TimeRange, zone: Zone) -> Opti
             _ => return None,
         },
     };
-    let sketch_allowed = dimension.is_none() && q.formula.is_none();
+    let sketch_allowed = dimension.is_none() && q.formula.is_none() && dialect == Dialect::DuckDb;
     let plain = plain_trends(q, |s| {
         let of_value = s.property == Some(PropertyRef::Column(Column::Value));
         match s.math {
@@ -73,6 +79,35 @@ pub(crate) fn parts(
     zone: Zone,
     flagged: bool,
 ) -> String {
+    let (rolled, raw_key) = rolled_hours(b, project, read);
+    let raw = raw_arm(
+        b,
+        &read.pieces,
+        &format!(
+            "timestamp, event, {raw_key}1, CASE WHEN value IS NULL THEN 0 ELSE 1 END, value, value, value"
+        ),
+        project,
+    );
+    let conditions: Vec<Vec<String>> = q.series.iter().map(|s| series_conditions(b, s)).collect();
+    let flags: String = if flagged {
+        conditions.iter().enumerate().map(|(i, c)| format!(", ({}) AS s{i}", b.all_of(c))).collect()
+    } else {
+        String::new()
+    };
+    let b1 = if read.broken_down() { "b1, " } else { "" };
+    format!(
+        "SELECT {bucket} AS bucket, {b1}events, value_count, value_sum, value_min, value_max{flags}\n    FROM (\n      {rolled}{raw}\n    ) AS parts\n    WHERE {pushed}",
+        bucket = b.truncate(q.interval, &b.local_timestamp(zone, range)),
+        pushed = any_series(&conditions).unwrap_or_else(|| b.all_of(&[])),
+    )
+}
+
+/// The `SELECT` of the whole hours' rows (`timestamp, event[, b1], events, value_count,
+/// value_sum, value_min, value_max`), and the breakdown column for the events' arm.
+/// DuckDB's tables hold plain partial sums, summed by the caller like events; ClickHouse's
+/// hold aggregate states (merged by `AggregatingMergeTree`), finalised here per hour, which on
+/// a cluster runs on every shard before the rows meet.
+fn rolled_hours(b: &mut SqlBuilder, project: &str, read: &HourlyRead) -> (String, String) {
     // `source` ends where the project's condition follows.
     let (source, key, raw_key) = match read.dimension {
         None => ("rollup_hourly WHERE".to_owned(), String::new(), String::new()),
@@ -86,26 +121,20 @@ pub(crate) fn parts(
         }
     };
     let rolled = within(b, "hour", &read.pieces.rolled);
-    let raw = raw_arm(
-        b,
-        &read.pieces,
-        &format!(
-            "timestamp, event, {raw_key}1, CASE WHEN value IS NULL THEN 0 ELSE 1 END, value, value, value"
+    let filter = format!("{source} project_id = {project} AND {rolled}");
+    let sql = match b.dialect {
+        Dialect::DuckDb => format!(
+            "SELECT hour AS timestamp, event, {key}events, value_count, value_sum, value_min, value_max FROM {filter}"
         ),
-        project,
-    );
-    let conditions: Vec<Vec<String>> = q.series.iter().map(|s| series_conditions(b, s)).collect();
-    let flags: String = if flagged {
-        conditions.iter().enumerate().map(|(i, c)| format!(", ({}) AS s{i}", all_of(c))).collect()
-    } else {
-        String::new()
+        Dialect::ClickHouse => {
+            let grouped = if read.broken_down() { ", dimension_value" } else { "" };
+            // An hour without values has zero states: NULL, as an aggregate over no values.
+            format!(
+                "SELECT hour AS timestamp, event, {key}n AS events, nv AS value_count, if(nv = 0, NULL, vs) AS value_sum, if(nv = 0, NULL, vmin) AS value_min, if(nv = 0, NULL, vmax) AS value_max FROM (SELECT hour, event{grouped}, sumMerge(events) AS n, sumMerge(value_count) AS nv, sumMerge(value_sum) AS vs, minMerge(value_min) AS vmin, maxMerge(value_max) AS vmax FROM {filter} GROUP BY hour, event{grouped})"
+            )
+        }
     };
-    let b1 = if read.broken_down() { "b1, " } else { "" };
-    format!(
-        "SELECT {bucket} AS bucket, {b1}events, value_count, value_sum, value_min, value_max{flags}\n    FROM (\n      SELECT hour AS timestamp, event, {key}events, value_count, value_sum, value_min, value_max FROM {source} project_id = {project} AND {rolled}{raw}\n    ) AS parts\n    WHERE {pushed}",
-        bucket = b.truncate(q.interval, &b.local_timestamp(zone, range)),
-        pushed = any_series(&conditions).unwrap_or_else(|| "TRUE".to_owned()),
-    )
+    (sql, raw_key)
 }
 
 /// The columns of `parts` besides the breakdown key.

@@ -100,8 +100,7 @@ fn statement(
 ) -> Result<(Statement, Layout), QueryError> {
     let buckets: Vec<NaiveDateTime> = q.interval.buckets(range, zone, opts.max_buckets)?;
     if opts.rollups
-        && dialect == Dialect::DuckDb
-        && let Some(read) = rollup_trends::hourly_read(q, range, zone)
+        && let Some(read) = rollup_trends::hourly_read(q, range, zone, dialect)
     {
         let statement = from_rollup(q, opts, dialect, range, zone, &read);
         return Ok((statement, Layout::new(buckets, range, read.sketched)));
@@ -184,18 +183,7 @@ fn statement(
         .filter(|alias| !keys.iter().any(|k| k == alias))
         .map(str::to_owned)
         .collect();
-    let sql = match dialect {
-        Dialect::DuckDb => grouped(b, q, &keys, &matched, &carried, &aggregates, "count(*)"),
-        Dialect::ClickHouse => crate::clickhouse::trends::grouped(
-            b,
-            q,
-            &keys,
-            &matched,
-            &carried,
-            &aggregates,
-            "count(*)",
-        ),
-    };
+    let sql = grouped(b, q, &keys, &matched, &carried, &aggregates, "count(*)");
     Ok((builder.finish(sql), Layout::new(buckets, range, false)))
 }
 
@@ -212,6 +200,9 @@ fn grouped(
     aggregates: &str,
     rank: &str,
 ) -> String {
+    if b.dialect == Dialect::ClickHouse {
+        return crate::clickhouse::trends::grouped(b, q, keys, matched, carried, aggregates, rank);
+    }
     let null_text = b.null_text();
     // Output rows: (is_total, bucket, is_other, b1, b2, value0, denominator0, ...).
     let padded = |prefix: &str| -> String {

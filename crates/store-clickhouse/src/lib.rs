@@ -17,6 +17,7 @@
 mod http;
 mod literal;
 mod retention;
+mod rollups;
 mod rows;
 mod schema;
 mod tsv;

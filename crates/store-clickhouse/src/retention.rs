@@ -1,11 +1,14 @@
 //! Deleting a project's events in a time range. Partitions are (month, project), so the
 //! months a range covers whole are dropped as partitions — instant, no rewrite — and only the
 //! partial months at its ends are deleted row by row with a mutation (18.16 has no
-//! synchronous mutations, so we wait for ours to finish).
+//! synchronous mutations, so we wait for ours to finish). The rollups, partitioned the same
+//! way, lose the same partitions; in partial months, the hours the range touches are deleted
+//! and recomputed from the events left.
 
 use crate::http::{Client, Mode};
 use crate::literal::{literal, quote};
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use crate::rollups::ROLLUPS;
+use chrono::{DateTime, Datelike, DurationRound, NaiveDate, TimeDelta, TimeZone, Utc};
 use sextant_core::ProjectId;
 use sextant_query::{Param, TimeRange};
 use sextant_store::StoreError;
@@ -37,9 +40,11 @@ pub(crate) async fn delete_range(
         };
         deleted += n.as_count();
         if covers_month(range, month) {
-            client
-                .execute(&format!("ALTER TABLE events_local DROP PARTITION ({month}, {p})"))
-                .await?;
+            for table in tables() {
+                client
+                    .execute(&format!("ALTER TABLE {table} DROP PARTITION ({month}, {p})"))
+                    .await?;
+            }
         } else {
             partial.push(month.to_string());
         }
@@ -52,8 +57,38 @@ pub(crate) async fn delete_range(
             ))
             .await?;
         wait_for_mutations(client).await?;
+        refill_hours(client, &p, range).await?;
     }
     Ok(deleted)
+}
+
+/// `events_local` and every rollup's local table.
+fn tables() -> impl Iterator<Item = String> {
+    std::iter::once("events_local".to_owned())
+        .chain(ROLLUPS.iter().map(|r| format!("{}_local", r.name)))
+}
+
+/// Recomputes the rollups' hours that `range` touches from the events left in them.
+async fn refill_hours(client: &Client, project: &str, range: TimeRange) -> Result<(), StoreError> {
+    let hour = TimeDelta::hours(1);
+    let first = range.from.duration_trunc(hour).unwrap_or(range.from);
+    let end = range.to.duration_trunc(hour).unwrap_or(range.to);
+    let end = if end < range.to { end + hour } else { end };
+    let (from, to) = (literal(&Param::Timestamp(first)), literal(&Param::Timestamp(end)));
+    for rollup in &ROLLUPS {
+        client
+            .execute(&format!(
+                "ALTER TABLE {}_local DELETE WHERE project_id = {project} AND hour >= {from} AND hour < {to}",
+                rollup.name
+            ))
+            .await?;
+    }
+    wait_for_mutations(client).await?;
+    for rollup in &ROLLUPS {
+        let events = format!("project_id = {project} AND timestamp >= {from} AND timestamp < {to}");
+        client.execute(&rollup.fill(Some(&events))).await?;
+    }
+    Ok(())
 }
 
 /// Whether `range` holds all of month `yyyymm` (as `day`, a UTC date, partitions it).
@@ -77,7 +112,7 @@ async fn wait_for_mutations(client: &Client) -> Result<(), StoreError> {
     loop {
         let rows = client
             .all_rows(
-                "SELECT count() FROM system.mutations WHERE database = currentDatabase() AND table = 'events_local' AND is_done = 0",
+                "SELECT count() FROM system.mutations WHERE database = currentDatabase() AND is_done = 0",
                 Mode::Internal,
             )
             .await?;

@@ -7,6 +7,7 @@
 //! shard joins its events to them). Queries never change. `docs/schema.md` and `docs/deploy.md` explain the layout.
 
 use crate::http::{Client, Mode};
+use crate::rollups::ROLLUPS;
 use sextant_query::Cell;
 use sextant_store::StoreError;
 
@@ -18,15 +19,17 @@ pub(crate) enum Layout {
     Cluster(String),
 }
 
-/// The statement creating `events` over `events_local` for `layout`.
-fn events_front(layout: &Layout, database: &str) -> String {
+/// The statement creating `{table}` over every server's `{table}_local` for `layout`.
+fn front(layout: &Layout, database: &str, table: &str) -> String {
     match layout {
-        Layout::Single => "CREATE TABLE IF NOT EXISTS events AS events_local ENGINE = Merge(currentDatabase(), '^events_local$')".to_owned(),
+        Layout::Single => format!(
+            "CREATE TABLE IF NOT EXISTS {table} AS {table}_local ENGINE = Merge(currentDatabase(), '^{table}_local$')"
+        ),
         // Read-only for Sextant: its writer inserts into each shard's `events_local` itself
         // (a shard per person, see `write::shard_of`), because 18.16 cannot insert through a
         // Distributed table whose columns include MATERIALIZED ones. Hence no sharding key.
         Layout::Cluster(cluster) => format!(
-            "CREATE TABLE IF NOT EXISTS events AS events_local ENGINE = Distributed({cluster}, {database}, events_local)"
+            "CREATE TABLE IF NOT EXISTS {table} AS {table}_local ENGINE = Distributed({cluster}, {database}, {table}_local)"
         ),
     }
 }
@@ -39,22 +42,32 @@ pub(crate) fn events_engine(layout: &Layout) -> &'static str {
     }
 }
 
-/// `events` is created by migration 1 from `events_front`, not from this list.
-const EVENTS_FRONT: &str = "-- events front";
+/// A statement of a migration; some depend on the layout or are built from definitions.
+enum Step {
+    Sql(&'static str),
+    /// `events` over `events_local`, see `front`.
+    EventsFront,
+    /// Every rollup: its table, the view that fills it from then on, its `front`, and its rows
+    /// for the events already stored (recomputed whole, so a migration cut short is simply run
+    /// again; events inserted while the backfill starts may be counted twice, which is why
+    /// `docs/deploy.md` says to upgrade a cluster's nodes with ingestion paused).
+    Rollups,
+}
 
 /// Applied in order, each once. Never edit a released entry: append a new one.
-const MIGRATIONS: &[(u32, &[&str])] = &[
+const MIGRATIONS: &[(u32, &[Step])] = &[
     (
         1,
         &[
-            // Timestamps are Int64 microseconds: 18.16 has no DateTime64. `properties` keeps
-            // the JSON object for exports; `prop_keys`/`prop_values` hold every nested path
-            // (a JSON pointer) with the text a query compares, because 18.16 can only read
-            // flat JSON. The sort key serves the common scan (one project, a few days, some
-            // event names); `insert_id` ends it so a retried copy that escaped the writer's
-            // dedup window collapses when ReplacingMergeTree merges parts. Partitions are
-            // months of one project, so a project's retention drops whole partitions.
-            "CREATE TABLE IF NOT EXISTS events_local (
+            Step::Sql(
+                // Timestamps are Int64 microseconds: 18.16 has no DateTime64. `properties` keeps
+                // the JSON object for exports; `prop_keys`/`prop_values` hold every nested path
+                // (a JSON pointer) with the text a query compares, because 18.16 can only read
+                // flat JSON. The sort key serves the common scan (one project, a few days, some
+                // event names); `insert_id` ends it so a retried copy that escaped the writer's
+                // dedup window collapses when ReplacingMergeTree merges parts. Partitions are
+                // months of one project, so a project's retention drops whole partitions.
+                "CREATE TABLE IF NOT EXISTS events_local (
                 project_id  String,
                 event       String,
                 timestamp   Int64,
@@ -86,7 +99,8 @@ const MIGRATIONS: &[(u32, &[&str])] = &[
             ) ENGINE = ReplacingMergeTree
             PARTITION BY (toYYYYMM(day), project_id)
             ORDER BY (project_id, day, event, person_hash, timestamp, insert_id)",
-            EVENTS_FRONT,
+            ),
+            Step::EventsFront,
         ],
     ),
     (
@@ -95,15 +109,19 @@ const MIGRATIONS: &[(u32, &[&str])] = &[
             // The first user each device was seen with. The writer inserts a device once;
             // queries take the earliest link, so a race between servers still resolves the
             // same way everywhere.
-            "CREATE TABLE IF NOT EXISTS person_links_local (
+            Step::Sql(
+                "CREATE TABLE IF NOT EXISTS person_links_local (
                 project_id String,
                 device_id  String,
                 user_id    String,
                 linked_at  Int64
             ) ENGINE = MergeTree
             ORDER BY (project_id, device_id)",
-            "CREATE TABLE IF NOT EXISTS person_links AS person_links_local
+            ),
+            Step::Sql(
+                "CREATE TABLE IF NOT EXISTS person_links AS person_links_local
             ENGINE = Merge(currentDatabase(), '^person_links_local$')",
+            ),
         ],
     ),
     (
@@ -111,7 +129,8 @@ const MIGRATIONS: &[(u32, &[&str])] = &[
         &[
             // Merged person properties, one row per write; queries read the highest version
             // (exact before merges), and merges keep only that one.
-            "CREATE TABLE IF NOT EXISTS persons_local (
+            Step::Sql(
+                "CREATE TABLE IF NOT EXISTS persons_local (
                 project_id  String,
                 person_id   String,
                 properties  String,
@@ -120,11 +139,37 @@ const MIGRATIONS: &[(u32, &[&str])] = &[
                 version     UInt64
             ) ENGINE = ReplacingMergeTree(version)
             ORDER BY (project_id, person_id)",
-            "CREATE TABLE IF NOT EXISTS persons AS persons_local
+            ),
+            Step::Sql(
+                "CREATE TABLE IF NOT EXISTS persons AS persons_local
             ENGINE = Merge(currentDatabase(), '^persons_local$')",
+            ),
         ],
     ),
+    // Hourly rollups (see `rollups.rs`). Each shard keeps those of its own events, so a
+    // cluster reads them through `Distributed` tables and aggregates on every shard.
+    (4, &[Step::Rollups]),
 ];
+
+/// The statements `step` stands for.
+fn statements(step: &Step, layout: &Layout, database: &str) -> Vec<String> {
+    match step {
+        Step::Sql(sql) => vec![(*sql).to_owned()],
+        Step::EventsFront => vec![front(layout, database, "events")],
+        Step::Rollups => ROLLUPS
+            .iter()
+            .flat_map(|r| {
+                [
+                    r.create_local(),
+                    r.create_view(),
+                    front(layout, database, r.name),
+                    format!("TRUNCATE TABLE {}_local", r.name),
+                    r.fill(None),
+                ]
+            })
+            .collect(),
+    }
+}
 
 /// Creates the database if needed and brings one server's schema up to date; returns the
 /// version. On a cluster it runs on every shard (`ON CLUSTER` would need ZooKeeper).
@@ -149,15 +194,11 @@ pub(crate) async fn migrate(
         _ => 0,
     };
     let mut version = current;
-    for (number, statements) in MIGRATIONS.iter().filter(|(n, _)| *n > current) {
+    for (number, steps) in MIGRATIONS.iter().filter(|(n, _)| *n > current) {
         // No transactions in ClickHouse: every statement is idempotent, so a migration cut
         // short is simply run again.
-        for sql in *statements {
-            if *sql == EVENTS_FRONT {
-                client.execute(&events_front(layout, database)).await?;
-            } else {
-                client.execute(sql).await?;
-            }
+        for sql in steps.iter().flat_map(|step| statements(step, layout, database)) {
+            client.execute(&sql).await?;
         }
         client
             .execute(&format!("INSERT INTO schema_migrations (version) VALUES ({number})"))
