@@ -170,11 +170,11 @@ async fn run(args: &Args) -> anyhow::Result<String> {
                         without / with
                     )
                 }
-                (Ok(None), Ok(None)) => "same plan | | |".to_owned(),
+                (Ok(None), Ok(None)) => "same plan | |".to_owned(),
                 (Err(e), _) | (_, Err(e)) => {
-                    format!("failed: {} | | |", format!("{e:#}").replace('\n', " "))
+                    format!("failed: {} | |", format!("{e:#}").replace('\n', " "))
                 }
-                _ => "| | |".to_owned(),
+                _ => " | |".to_owned(),
             });
         }
     }
