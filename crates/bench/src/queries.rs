@@ -121,8 +121,8 @@ fn statements(spec: &Spec) -> anyhow::Result<Statements> {
     planned_statements(spec, true)
 }
 
-/// The planner's statements for `spec`, with or without rollups.
-fn planned_statements(spec: &Spec, rollups: bool) -> anyhow::Result<Statements> {
+/// `spec`'s query, and the options every measured plan uses, with or without rollups.
+fn query_and_options(spec: &Spec, rollups: bool) -> anyhow::Result<(Query, PlanOptions)> {
     let query: Query = serde_json::from_value(spec.api.clone())?;
     let opts = PlanOptions {
         project_id: ProjectId::new(spec.project.clone()),
@@ -130,6 +130,12 @@ fn planned_statements(spec: &Spec, rollups: bool) -> anyhow::Result<Statements> 
         max_buckets: 5000,
         rollups,
     };
+    Ok((query, opts))
+}
+
+/// The planner's statements for `spec`, with or without rollups.
+fn planned_statements(spec: &Spec, rollups: bool) -> anyhow::Result<Statements> {
+    let (query, opts) = query_and_options(spec, rollups)?;
     let plan = sextant_query::plan(&query, &opts, Dialect::DuckDb)?;
     Ok(plan
         .statements()
@@ -153,38 +159,34 @@ fn planned_statements(spec: &Spec, rollups: bool) -> anyhow::Result<Statements> 
         .collect())
 }
 
+/// Whether rollups change the statements `dialect` runs for `spec`.
+pub fn rollups_change_plan(spec: &Spec, dialect: Dialect) -> anyhow::Result<bool> {
+    let sql = |rollups| -> anyhow::Result<Vec<String>> {
+        let (query, opts) = query_and_options(spec, rollups)?;
+        let plan = sextant_query::plan(&query, &opts, dialect)?;
+        Ok(plan.statements().iter().map(|s| s.sql.clone()).collect())
+    };
+    Ok(sql(true)? != sql(false)?)
+}
+
 /// Median seconds of `runs` answers to `spec` straight from `events` (no HTTP), after two
-/// warm-ups, with rollups as given; `None` when rollups do not change the plan.
+/// warm-ups, with or without rollups.
 pub async fn through_store(
     events: &dyn sextant_store::EventStore,
     spec: &Spec,
     runs: usize,
     rollups: bool,
-) -> anyhow::Result<Option<f64>> {
-    let query: Query = serde_json::from_value(spec.api.clone())?;
-    let now = sextant_core::parse_timestamp(NOW).ok_or_else(|| anyhow::anyhow!("bad now"))?;
-    let opts = |rollups| PlanOptions {
-        project_id: ProjectId::new(spec.project.clone()),
-        now,
-        max_buckets: 5000,
-        rollups,
-    };
-    let sql = |rollups| -> anyhow::Result<Vec<String>> {
-        let plan = sextant_query::plan(&query, &opts(rollups), events.dialect())?;
-        Ok(plan.statements().iter().map(|s| s.sql.clone()).collect())
-    };
-    if sql(true)? == sql(false)? {
-        return Ok(None);
-    }
+) -> anyhow::Result<f64> {
+    let (query, opts) = query_and_options(spec, rollups)?;
     let mut samples = Vec::new();
     for run in 0..runs + 2 {
         let started = Instant::now();
-        events.query(&query, &opts(rollups)).await?;
+        events.query(&query, &opts).await?;
         if run >= 2 {
             samples.push(started.elapsed().as_secs_f64());
         }
     }
-    Ok(Some(median(samples)))
+    Ok(median(samples))
 }
 
 /// "Now" for every measured query, so relative parts of specs are reproducible.
