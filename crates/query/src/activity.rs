@@ -5,8 +5,8 @@
 use crate::clickhouse;
 use crate::filter::{all_of, matcher_conditions, reads_person_properties};
 use crate::results::{ActiveUsersResult, LifecycleResult, StickinessPeriod, StickinessResult};
-use crate::rollup::{actor_source, names_only};
-use crate::scope::{Needs, late_links, scope};
+use crate::rollup::{ActorGrain, actor_source, names_only};
+use crate::scope::{Needs, late_links, late_person, scope};
 use crate::sql::{Cell, Dialect, SqlBuilder, Statement};
 use crate::time::TimeRange;
 use crate::zone::Zone;
@@ -79,15 +79,18 @@ impl Activity<'_> {
     ) -> Result<String, QueryError> {
         let person_properties =
             reads_person_properties(self.filters.iter().chain(&self.activity.filters));
-        let needs = Needs { persons: person_properties, person_properties };
         // Only distinct (person, unit) pairs matter: the people active per hour hold them.
         let eligible = names_only(self.filters, [self.activity]);
-        let actors = actor_source(b, opts, eligible, read, &[], zone);
+        let grain = ActorGrain::of(units.iter().map(|(_, unit)| *unit));
+        let actors = actor_source(b, opts, eligible, read, &[], zone, grain);
+        // Counted people only: the rollups' keys tell them apart, faster than the ids.
+        let person_keys = actors.is_some();
+        let needs = Needs { persons: person_properties, person_properties, person_keys };
         let scope = scope(b, opts, read, zone, self.filters, needs, actors)?;
         let mut conditions = scope.conditions.clone();
         conditions.extend(matcher_conditions(b, self.activity)?);
         conditions.push(match b.dialect {
-            Dialect::DuckDb => "events.person_id IS NOT NULL".to_owned(),
+            Dialect::DuckDb => format!("events.{} IS NOT NULL", scope.raw_person()),
             // The scope may be a nested SELECT there, which `events.` cannot name.
             Dialect::ClickHouse => "person_id IS NOT NULL".to_owned(),
         });
@@ -115,10 +118,13 @@ impl Activity<'_> {
             )
         } else {
             format!(
-                "WITH reduced AS (\n  SELECT DISTINCT person_id, user_id IS NULL AS anon, {starts}\n  FROM {}\n  WHERE {}\n),\nscoped AS (\n  SELECT DISTINCT coalesce(links.linked_user, reduced.person_id) AS person, {names}\n  FROM {}\n)",
+                "WITH reduced AS (\n  SELECT DISTINCT {raw}, {anon}, {starts}\n  FROM {}\n  WHERE {}\n),\nscoped AS (\n  SELECT DISTINCT {} AS person, {names}\n  FROM {}\n)",
                 scope.from,
                 all_of(&conditions),
+                late_person(&scope, "reduced"),
                 late_links(&scope, "reduced"),
+                raw = scope.raw_person(),
+                anon = scope.anon(),
             )
         })
     }

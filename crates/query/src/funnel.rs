@@ -4,8 +4,8 @@
 
 use crate::clickhouse;
 use crate::filter::{all_of, matcher_conditions, property_expr, reads_person_properties};
-use crate::rollup::{actor_source, names_only};
-use crate::scope::{Needs, Scope, late_links, scope};
+use crate::rollup::{ActorGrain, actor_source, names_only};
+use crate::scope::{Needs, Scope, late_links, late_person, scope};
 use crate::sql::{Dialect, Param, SqlBuilder};
 use crate::time::TimeRange;
 use crate::time::parse_span;
@@ -171,8 +171,15 @@ fn prelude(
                 .chain(q.steps.iter().flat_map(|s| &s.filters))
                 .chain(q.exclusions.iter().flat_map(|x| &x.filters)),
         ) || q.breakdown.as_ref().is_some_and(|bd| matches!(bd.property, PropertyRef::Person(_)));
-    let scope =
-        scope(b, opts, range, zone, &q.filters, Needs { persons: true, person_properties }, None)?;
+    let scope = scope(
+        b,
+        opts,
+        range,
+        zone,
+        &q.filters,
+        Needs { persons: true, person_properties, person_keys: false },
+        None,
+    )?;
     let window = b.param(Param::Int(window));
     let mut flags = Vec::new();
     let mut any = Vec::new();
@@ -332,7 +339,8 @@ fn first_steps_reduced(b: &mut SqlBuilder, zero: &StepZero) -> Result<String, Qu
     let eligible = q.breakdown.is_none()
         && q.interval != Interval::Minute
         && names_only(&q.filters, [&q.steps[0]]);
-    let actors = actor_source(b, zero.opts, eligible, zero.range, &[], zero.zone);
+    let grain = ActorGrain::of([q.interval]);
+    let actors = actor_source(b, zero.opts, eligible, zero.range, &[], zero.zone, grain);
     let (scope, conditions) = zero.scope(b, actors)?;
     let ts = b.epoch_micros("timestamp");
     // Without a breakdown `bd` is a constant: no need to carry it through the aggregates.
@@ -341,9 +349,10 @@ fn first_steps_reduced(b: &mut SqlBuilder, zero: &StepZero) -> Result<String, Qu
         None => (b.null_text(), b.null_text()),
     };
     Ok(format!(
-        "first_raw AS (\n  SELECT events.person_id, events.user_id IS NULL AS anon, min({ts}) AS ts, {raw_bd} AS bd\n  FROM {from}\n  WHERE {conditions}\n  GROUP BY events.person_id, events.user_id IS NULL\n),\nfirst_steps AS (\n  SELECT coalesce(links.linked_user, first_raw.person_id) AS person, min(ts) AS t0, {first_bd} AS bd\n  FROM {late}\n  GROUP BY coalesce(links.linked_user, first_raw.person_id)\n)",
+        "first_raw AS (\n  SELECT events.person_id, events.user_id IS NULL AS anon, min({ts}) AS ts, {raw_bd} AS bd\n  FROM {from}\n  WHERE {conditions}\n  GROUP BY events.person_id, events.user_id IS NULL\n),\nfirst_steps AS (\n  SELECT {person} AS person, min(ts) AS t0, {first_bd} AS bd\n  FROM {late}\n  GROUP BY {person}\n)",
         from = scope.from,
         conditions = all_of(&conditions),
+        person = late_person(&scope, "first_raw"),
         late = late_links(&scope, "first_raw"),
     ))
 }

@@ -40,6 +40,7 @@ pub(crate) fn plan(
     let needs = Needs {
         persons: true,
         person_properties: reads_person_properties(q.filters.iter().chain(&q.anchor.filters)),
+        person_keys: false,
     };
     let scope = scope(&mut b, opts, range, zone, &q.filters, needs, None)?;
     let anchor = matcher_conditions(&mut b, &q.anchor)?;

@@ -5,7 +5,7 @@
 use crate::clickhouse;
 use crate::filter::{all_of, matcher_conditions, property_expr, reads_person_properties};
 use crate::results::{Cohort, GroupKey, RetentionResult, RetentionSummary, group_value, percent};
-use crate::rollup::{actor_source, names_only};
+use crate::rollup::{ActorGrain, actor_source, names_only};
 use crate::scope::{Needs, scope};
 use crate::sql::{Cell, Dialect, Param, SqlBuilder, Statement};
 use crate::time::TimeRange;
@@ -80,8 +80,12 @@ pub(crate) fn plan(
     // in the range: the people active per hour hold them, with hours around the range's ends
     // read from the events.
     let eligible = q.breakdown.is_none() && names_only(&q.filters, [&q.start, &q.return_event]);
-    let actors = actor_source(&mut b, opts, eligible, read, &[range.from, range.to], zone);
-    let needs = Needs { persons: true, person_properties };
+    let cuts = [range.from, range.to];
+    let grain = ActorGrain::of([q.period]);
+    let actors = actor_source(&mut b, opts, eligible, read, &cuts, zone, grain);
+    // Counted people only: the rollups' keys tell them apart, faster than the ids.
+    let person_keys = actors.is_some();
+    let needs = Needs { persons: true, person_properties, person_keys };
     let scope = scope(&mut b, opts, read, zone, &q.filters, needs, actors)?;
     let start = matcher_conditions(&mut b, &q.start)?;
     let start = b.all_of(&start);
@@ -98,7 +102,7 @@ pub(crate) fn plan(
     let to = b.param(Param::Int(range.to.timestamp_micros()));
     let mut conditions = scope.conditions.clone();
     conditions.push(match dialect {
-        Dialect::DuckDb => "events.person_id IS NOT NULL".to_owned(),
+        Dialect::DuckDb => format!("events.{} IS NOT NULL", scope.raw_person()),
         // The scope is a nested SELECT there, which `events.` cannot name.
         Dialect::ClickHouse => "person_id IS NOT NULL".to_owned(),
     });

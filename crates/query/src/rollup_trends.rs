@@ -59,7 +59,7 @@ pub(crate) fn hourly_read(
         return None;
     }
     let sketched = q.series.iter().any(|s| s.math.quantile().is_some());
-    pieces(range, &[], zone).map(|pieces| HourlyRead { pieces, dimension, sketched })
+    pieces(range, &[], zone, false).map(|pieces| HourlyRead { pieces, dimension, sketched })
 }
 
 /// The conditions of a series (event names only, see `hourly_read`).

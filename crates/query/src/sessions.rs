@@ -49,7 +49,11 @@ pub(crate) fn plan(
     let range = q.date_range.resolve(opts.now, zone)?;
     let buckets = q.interval.buckets(range, zone, opts.max_buckets)?;
     let mut b = SqlBuilder::new(dialect);
-    let needs = Needs { persons: true, person_properties: reads_person_properties(&q.filters) };
+    let needs = Needs {
+        persons: true,
+        person_properties: reads_person_properties(&q.filters),
+        person_keys: false,
+    };
     let scope = scope(&mut b, opts, range, zone, &q.filters, needs, None)?;
     let mut conditions = scope.conditions.clone();
     conditions.push("session_id IS NOT NULL".to_owned());

@@ -464,7 +464,7 @@ fn trends_read_dimension_counts_and_the_value_sketch_only_when_they_hold_the_ans
 }
 
 #[test]
-fn person_queries_read_the_people_per_hour_only_when_they_hold_the_answer() {
+fn person_queries_read_the_people_rollups_only_when_they_hold_the_answer() {
     let range = json!({"from": "2026-11-01T10:30:00Z", "to": "2026-11-20T00:00:00Z"});
     let cases = [
         (
@@ -483,7 +483,7 @@ fn person_queries_read_the_people_per_hour_only_when_they_hold_the_answer() {
     for (name, q) in cases {
         let statement = planned_with_rollups(q.clone());
         assert!(statement.sql.contains("FROM rollup_actors"), "{name}: {}", statement.sql);
-        insta::assert_snapshot!(format!("{name}_from_people_per_hour"), snapshot(&statement));
+        insta::assert_snapshot!(format!("{name}_from_people_rollups"), snapshot(&statement));
         let mut filtered = q;
         filtered["filters"] = json!([{"property": "country", "op": "eq", "value": "DE"}]);
         assert!(

@@ -108,7 +108,8 @@ fn statement(
     let mut builder = SqlBuilder::new(dialect);
     let b = &mut builder;
     // Person counts read the distinct people per hour instead of every event when they can.
-    let actors = rollup::actor_source(b, opts, rollup::actor_trends(q), range, &[], zone);
+    let grain = rollup::ActorGrain::of([q.interval]);
+    let actors = rollup::actor_source(b, opts, rollup::actor_trends(q), range, &[], zone, grain);
     let weighted = actors.is_some();
     let breakdown_properties: Vec<_> =
         q.breakdown.iter().flat_map(|bd| std::iter::once(&bd.property).chain(&bd.and)).collect();
@@ -121,6 +122,8 @@ fn statement(
         ) || breakdown_properties
             .iter()
             .any(|p| matches!(p, crate::PropertyRef::Person(_))),
+        // Trends count people and never show them: the rollups' keys tell them apart.
+        person_keys: weighted,
     };
     let scope = scope(b, opts, range, zone, &q.filters, needs, actors)?;
     let mut filters = scope.conditions.clone();

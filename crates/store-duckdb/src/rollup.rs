@@ -7,7 +7,12 @@
 //! - `rollup_value_buckets`, per sketch bucket of `value` (`rollup_schema::value_bucket`):
 //!   how many values fell in it, so quantiles over any hours come from summed counts;
 //! - `rollup_actors`, per (project, UTC hour, event, person id, anonymous or not): the event
-//!   count, so distinct people per hour, day or week are read from ~12x fewer rows (demo data).
+//!   count, so distinct people per hour, day or week are read from ~12x fewer rows (demo data);
+//! - `rollup_actors_daily`, the same per UTC day: ~2.1x fewer rows again for queries in days
+//!   or longer (UTC).
+//!
+//! Both people tables also hold each person id's 128-bit key (`person_key`, see
+//! [`person_key`]), which distinct counts hash and compare ~1.5x faster than the ids.
 //!
 //! The planner reads them for the queries they can answer (see `sextant_query`'s `rollup`).
 
@@ -18,49 +23,95 @@ use sextant_query::{Column, Dialect};
 use std::collections::{BTreeSet, HashMap};
 
 const HOUR_MICROS: i64 = 3_600_000_000;
+const DAY_MICROS: i64 = 24 * HOUR_MICROS;
 
-/// A rollup table: its key columns, and how partial rows of one key fold into one.
+/// A rollup table: its time column (`hour` or `day`, also the unit it truncates to), its key
+/// columns, and how partial rows of one key fold into one (the table's columns are the keys,
+/// then the folds, in order).
 struct Table {
     name: &'static str,
+    time: &'static str,
     keys: &'static str,
     folds: &'static str,
+}
+
+impl Table {
+    fn unit_micros(&self) -> i64 {
+        if self.time == "day" { DAY_MICROS } else { HOUR_MICROS }
+    }
 }
 
 const VALUE_FOLDS: &str =
     "sum(events), sum(value_count), sum(value_sum), min(value_min), max(value_max)";
 
-const TABLES: [Table; 4] = [
-    Table { name: "rollup_hourly", keys: "project_id, hour, event", folds: VALUE_FOLDS },
+/// The key is a function of the person id: any row's is every row's.
+const PEOPLE_FOLDS: &str = "sum(events), any_value(person_key)";
+
+const TABLES: [Table; 5] = [
+    Table {
+        name: "rollup_hourly",
+        time: "hour",
+        keys: "project_id, hour, event",
+        folds: VALUE_FOLDS,
+    },
     Table {
         name: "rollup_dimensions",
+        time: "hour",
         keys: "project_id, hour, event, dimension, dimension_value",
         folds: VALUE_FOLDS,
     },
     Table {
         name: "rollup_value_buckets",
+        time: "hour",
         keys: "project_id, hour, event, bucket",
         folds: "sum(n)",
     },
     Table {
         name: "rollup_actors",
+        time: "hour",
         keys: "project_id, hour, event, person_id, anon",
-        folds: "sum(events)",
+        folds: PEOPLE_FOLDS,
+    },
+    Table {
+        name: "rollup_actors_daily",
+        time: "day",
+        keys: "project_id, day, event, person_id, anon",
+        folds: PEOPLE_FOLDS,
     },
 ];
 
 /// `SELECT` of `table`'s rows from the events where `filter` holds.
-fn from_events(table: &str, filter: &str) -> String {
+fn from_events(table: &Table, filter: &str) -> String {
     const HOUR: &str = "project_id, date_trunc('hour', timestamp) AS hour, event";
     const VALUES: &str = "count(*), count(value), sum(value), min(value), max(value)";
-    match table {
+    match table.name {
         "rollup_hourly" => {
             format!("SELECT {HOUR}, {VALUES} FROM events WHERE {filter} GROUP BY ALL")
         }
-        "rollup_actors" => format!(
-            "SELECT {HOUR}, person_id, user_id IS NULL, count(*) FROM events WHERE {filter} GROUP BY ALL"
-        ),
+        "rollup_actors" | "rollup_actors_daily" => actors_from_events(table.time, filter),
         "rollup_dimensions" => dimensions_from_events(filter),
         _ => value_buckets_from_events(filter),
+    }
+}
+
+/// `SELECT` of the people per `unit` (`hour` or `day`) from the events where `filter` holds.
+fn actors_from_events(unit: &str, filter: &str) -> String {
+    format!(
+        "SELECT project_id, date_trunc('{unit}', timestamp) AS {unit}, event, person_id, user_id IS NULL, count(*), md5_number(person_id) FROM events WHERE {filter} GROUP BY ALL ORDER BY project_id, {unit}"
+    )
+}
+
+/// A person id's key: what DuckDB's `md5_number` gives for it (the MD5 digest read as a
+/// little-endian 128-bit integer), so backfills in SQL and this writer agree, which a test
+/// checks. At 128 bits, ids that share a key are as unlikely as for ClickHouse's `uniqExact`,
+/// which also counts 128-bit hashes of strings.
+pub(crate) fn person_key(person: Option<&str>) -> duckdb::types::Value {
+    use md5::Digest;
+    match person {
+        Some(id) => {
+            duckdb::types::Value::UHugeInt(u128::from_le_bytes(md5::Md5::digest(id).into()))
+        }
+        None => duckdb::types::Value::Null,
     }
 }
 
@@ -145,6 +196,7 @@ pub(crate) fn add(
     let mut dimensions: HashMap<(Hour, &str, Option<&str>), Partial> = HashMap::new();
     let mut buckets: HashMap<(Hour, i32), i64> = HashMap::new();
     let mut actors: HashMap<(Hour, Option<&str>, bool), i64> = HashMap::new();
+    let mut daily_actors: HashMap<(Hour, Option<&str>, bool), i64> = HashMap::new();
     for e in events {
         let micros = e.timestamp.timestamp_micros().div_euclid(HOUR_MICROS) * HOUR_MICROS;
         let hour = (e.project_id.as_str(), micros, e.event.as_str());
@@ -156,7 +208,10 @@ pub(crate) fn add(
         if let Some(v) = e.value {
             *buckets.entry((hour, value_bucket(v))).or_default() += 1;
         }
-        *actors.entry((hour, e.person_id.as_deref(), e.user_id.is_none())).or_default() += 1;
+        let (person, anon) = (e.person_id.as_deref(), e.user_id.is_none());
+        *actors.entry((hour, person, anon)).or_default() += 1;
+        let day = (hour.0, micros.div_euclid(DAY_MICROS) * DAY_MICROS, hour.2);
+        *daily_actors.entry((day, person, anon)).or_default() += 1;
     }
     if let Some(hours) = &mut touched.0 {
         hours.extend(partials.keys().map(|(_, hour, _)| *hour));
@@ -201,11 +256,15 @@ pub(crate) fn add(
         appender.append_row(params![project, hour_value(hour), event, bucket, n])?;
     }
     appender.flush()?;
-    let mut appender = conn.appender("rollup_actors")?;
-    for (((project, hour, event), person, anon), events) in actors {
-        appender.append_row(params![project, hour_value(hour), event, person, anon, events])?;
+    for (table, rows) in [("rollup_actors", actors), ("rollup_actors_daily", daily_actors)] {
+        let mut appender = conn.appender(table)?;
+        for (((project, time, event), person, anon), events) in rows {
+            let (time, key) = (hour_value(time), person_key(person));
+            appender.append_row(params![project, time, event, person, anon, events, key])?;
+        }
+        appender.flush()?;
     }
-    appender.flush()
+    Ok(())
 }
 
 /// Folds the partial rows of the touched hours into one row per key, in one transaction, so
@@ -227,8 +286,8 @@ pub(crate) fn compact(conn: &Connection, touched: &mut Touched) -> duckdb::Resul
                     .iter()
                     .map(|t| {
                         format!(
-                            "SELECT hour FROM {} GROUP BY {} HAVING count(*) > 1",
-                            t.name, t.keys
+                            "SELECT {} FROM {} GROUP BY {} HAVING count(*) > 1",
+                            t.time, t.name, t.keys
                         )
                     })
                     .collect();
@@ -239,11 +298,14 @@ pub(crate) fn compact(conn: &Connection, touched: &mut Touched) -> duckdb::Resul
             }
         }
         let mut fold = String::new();
-        for Table { name, keys, folds } in &TABLES {
+        for Table { name, time, keys, folds } in &TABLES {
+            // A day-long table folds the days of the touched hours.
+            let touched =
+                format!("{time} IN (SELECT date_trunc('{time}', hour) FROM rollup_touched)");
             fold.push_str(&format!(
                 "CREATE OR REPLACE TEMP TABLE folded AS
-                   SELECT {keys}, {folds} FROM {name} WHERE hour IN (SELECT hour FROM rollup_touched) GROUP BY {keys};
-                 DELETE FROM {name} WHERE hour IN (SELECT hour FROM rollup_touched);
+                   SELECT {keys}, {folds} FROM {name} WHERE {touched} GROUP BY {keys};
+                 DELETE FROM {name} WHERE {touched};
                  INSERT INTO {name} SELECT * FROM folded;
                  DROP TABLE folded;\n"
             ));
@@ -263,23 +325,41 @@ pub(crate) fn compact(conn: &Connection, touched: &mut Touched) -> duckdb::Resul
 }
 
 /// After a project's events in `[from, to)` (µs) were deleted: rebuilds the rollup rows of
-/// every hour the range touches from the events left in them (the edge hours keep events
-/// outside the range; the others are now empty).
+/// every hour (or day) the range touches from the events left in them (the edge hours keep
+/// events outside the range; the others are now empty).
 pub(crate) fn rebuild(conn: &Connection, project: &str, from: i64, to: i64) -> duckdb::Result<()> {
-    let first = from.div_euclid(HOUR_MICROS) * HOUR_MICROS;
-    let end = (to + HOUR_MICROS - 1).div_euclid(HOUR_MICROS) * HOUR_MICROS;
     let within = |column: &str| {
         format!(
             "project_id = $1 AND {column} >= make_timestamp($2) AND {column} < make_timestamp($3)"
         )
     };
-    for Table { name, .. } in &TABLES {
+    for table in &TABLES {
+        let unit = table.unit_micros();
+        let first = from.div_euclid(unit) * unit;
+        let end = (to + unit - 1).div_euclid(unit) * unit;
+        let name = table.name;
         conn.execute(
-            &format!("DELETE FROM {name} WHERE {}", within("hour")),
+            &format!("DELETE FROM {name} WHERE {}", within(table.time)),
             params![project, first, end],
         )?;
-        let rows = from_events(name, &within("timestamp"));
+        let rows = from_events(table, &within("timestamp"));
         conn.execute(&format!("INSERT INTO {name} {rows}"), params![project, first, end])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn person_keys_are_duckdbs_md5_numbers() {
+        let conn = Connection::open_in_memory().unwrap();
+        for id in ["", "abc", "dev_ba9289a0e52717aa", "user@example.com", "ünïcødé 👤"] {
+            let sql: duckdb::types::Value =
+                conn.query_row("SELECT md5_number(?)", [id], |row| row.get(0)).unwrap();
+            assert_eq!(person_key(Some(id)), sql, "{id}");
+        }
+        assert_eq!(person_key(None), duckdb::types::Value::Null);
+    }
 }

@@ -139,6 +139,39 @@ fn migrations() -> Vec<(i32, String)> {
             rollup::value_buckets_from_events("TRUE"),
         ),
     ));
+    // People per UTC day, and both people tables with the key of each person id (see
+    // `rollup.rs`): the hours are copied with their keys, the days folded from the hours,
+    // which hold the same counts in ~10x fewer rows than the events.
+    all.push((
+        8,
+        "CREATE TABLE rollup_actors_keyed (
+            project_id VARCHAR   NOT NULL,
+            hour       TIMESTAMP NOT NULL,
+            event      VARCHAR   NOT NULL,
+            person_id  VARCHAR,
+            anon       BOOLEAN   NOT NULL,
+            events     BIGINT    NOT NULL,
+            person_key UHUGEINT
+        );
+        INSERT INTO rollup_actors_keyed
+            SELECT project_id, hour, event, person_id, anon, events, md5_number(person_id)
+            FROM rollup_actors ORDER BY project_id, hour;
+        DROP TABLE rollup_actors;
+        ALTER TABLE rollup_actors_keyed RENAME TO rollup_actors;
+        CREATE TABLE rollup_actors_daily (
+            project_id VARCHAR   NOT NULL,
+            day        TIMESTAMP NOT NULL,
+            event      VARCHAR   NOT NULL,
+            person_id  VARCHAR,
+            anon       BOOLEAN   NOT NULL,
+            events     BIGINT    NOT NULL,
+            person_key UHUGEINT
+        );
+        INSERT INTO rollup_actors_daily
+            SELECT project_id, date_trunc('day', hour) AS day, event, person_id, anon, sum(events), person_key
+            FROM rollup_actors GROUP BY ALL ORDER BY project_id, day;"
+            .to_owned(),
+    ));
     all
 }
 
