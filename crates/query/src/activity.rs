@@ -89,11 +89,7 @@ impl Activity<'_> {
         let scope = scope(b, opts, read, zone, self.filters, needs, actors)?;
         let mut conditions = scope.conditions.clone();
         conditions.extend(matcher_conditions(b, self.activity)?);
-        conditions.push(match b.dialect {
-            Dialect::DuckDb => format!("events.{} IS NOT NULL", scope.raw_person()),
-            // The scope may be a nested SELECT there, which `events.` cannot name.
-            Dialect::ClickHouse => "person_id IS NOT NULL".to_owned(),
-        });
+        conditions.push(scope.has_person(b.dialect));
         let names: Vec<&str> = units.iter().map(|(name, _)| *name).collect();
         let starts: Vec<String> = units
             .iter()

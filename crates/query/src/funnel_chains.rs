@@ -9,14 +9,23 @@
 
 use crate::FunnelQuery;
 
-/// Columns and condition for finding step-0 events directly in `events`, matched on raw ids
-/// (the person and their linked devices), for ordered funnels that need no per-event person
-/// properties: only events near a step-1 event are then resolved to people.
+/// Where ordered funnels that need no per-event person properties find step-0 events by raw
+/// id (the person and their linked devices): only those near a step-1 event are then
+/// resolved to people.
 pub(crate) struct RawStarts {
-    /// `FROM` and `WHERE` of the step-0 events, selecting `person_id`, `anon`, `ts`, `bd`.
-    pub select: String,
+    pub from: StartsFrom,
     /// Placeholder of the project id parameter.
     pub project: String,
+}
+
+pub(crate) enum StartsFrom {
+    /// `FROM` and `WHERE` of the step-0 events, selecting `person_id`, `anon`, `ts`, `bd`.
+    Events(String),
+    /// The people per hour that may hold step-0 events (`SELECT` of `rollup_actors`:
+    /// `person_id`, `anon`, `hour`, `last_ts`, `times`), and the placeholder of the range's
+    /// start in µs: without a breakdown or property conditions, an event's time and raw id
+    /// are all a step-0 event is needed for, and these rows hold them in ~12x fewer rows.
+    People { select: String, from_us: String },
 }
 
 /// Whether step `k` must be strictly later than step `k - 1` (they can match one event).
@@ -62,7 +71,7 @@ pub(crate) fn ordered(
             ",\nends{k} AS (SELECT ph, person, ts AS t, lag(ts) OVER (PARTITION BY ph, person ORDER BY ts) AS prev FROM (SELECT DISTINCT ph, person, ts FROM scoped WHERE s{k}))"
         ));
         let found = match raw {
-            Some(raw) if k == 1 => found_from_events(raw, window, before, after),
+            Some(raw) if k == 1 => found_from_raw_ids(raw, window, before, after),
             _ => found_from_chain(k, window, before, after),
         };
         sql.push_str(&found);
@@ -94,15 +103,31 @@ fn found_from_chain(k: usize, window: &str, before: &str, after: &str) -> String
     )
 }
 
-/// `found1` from step-0 events read directly: each step-1 event is expanded to the raw ids
+/// `found1` from step-0 events found by raw id: each step-1 event is expanded to the raw ids
 /// that can resolve to its person (the person; their linked devices, for anonymous events),
 /// and a matched event must resolve to that person exactly as `scope` resolves it.
-fn found_from_events(raw: &RawStarts, window: &str, before: &str, after: &str) -> String {
+fn found_from_raw_ids(raw: &RawStarts, window: &str, before: &str, after: &str) -> String {
     let project = &raw.project;
-    format!(
-        ",\nends1_raw AS (\n  SELECT ends1.*, ends1.person AS raw, FALSE AS via_link, coalesce(l.user_id = ends1.person, TRUE) AS anon_ok FROM ends1 LEFT JOIN person_links AS l ON l.project_id = {project} AND l.device_id = ends1.person\n  UNION ALL\n  SELECT ends1.*, l.device_id, TRUE, TRUE FROM ends1 JOIN person_links AS l ON l.project_id = {project} AND l.user_id = ends1.person\n),\nfound1 AS (\n  SELECT x.ph, x.person, x.t, arg_max({{'t0': e.ts, 'bd': e.bd}}, e.ts) AS c\n  FROM (\n    SELECT {select}\n  ) AS e JOIN ends1_raw AS x ON x.raw = e.person_id AND e.ts {before} x.t AND (x.prev IS NULL OR e.ts {after} x.prev) AND x.t - e.ts <= {window}\n  WHERE CASE WHEN x.via_link THEN e.anon ELSE x.anon_ok OR NOT e.anon END\n  GROUP BY x.ph, x.person, x.t\n)",
-        select = raw.select,
-    )
+    let ends = format!(
+        ",\nends1_raw AS (\n  SELECT ends1.*, ends1.person AS raw, FALSE AS via_link, coalesce(l.user_id = ends1.person, TRUE) AS anon_ok FROM ends1 LEFT JOIN person_links AS l ON l.project_id = {project} AND l.device_id = ends1.person\n  UNION ALL\n  SELECT ends1.*, l.device_id, TRUE, TRUE FROM ends1 JOIN person_links AS l ON l.project_id = {project} AND l.user_id = ends1.person\n)"
+    );
+    let resolves =
+        |e: &str| format!("CASE WHEN x.via_link THEN {e}.anon ELSE x.anon_ok OR NOT {e}.anon END");
+    let found = match &raw.from {
+        StartsFrom::Events(select) => format!(
+            "found1 AS (\n  SELECT x.ph, x.person, x.t, arg_max({{'t0': e.ts, 'bd': e.bd}}, e.ts) AS c\n  FROM (\n    SELECT {select}\n  ) AS e JOIN ends1_raw AS x ON x.raw = e.person_id AND e.ts {before} x.t AND (x.prev IS NULL OR e.ts {after} x.prev) AND x.t - e.ts <= {window}\n  WHERE {resolves}\n  GROUP BY x.ph, x.person, x.t\n)",
+            resolves = resolves("e"),
+        ),
+        // An hour whose latest event precedes the step-1 event gives that event; only the
+        // hour holding the step-1 event may need a search of its times. The join drops the
+        // hours whose latest event fails a lower bound (the previous step-1 event, the window,
+        // the range's start): none of their events can pass it.
+        StartsFrom::People { select, from_us } => format!(
+            "found1 AS (\n  SELECT ph, person, t, arg_max({{'t0': t0, 'bd': CAST(NULL AS VARCHAR)}}, t0) AS c FROM (\n    SELECT ph, person, t, CASE WHEN last_ts {before} t THEN last_ts ELSE list_max(list_filter(times, lambda u: u {before} t AND (prev IS NULL OR u {after} prev) AND t - u <= {window} AND u >= {from_us})) END AS t0 FROM (\n      SELECT x.ph, x.person, x.t, x.prev, r.last_ts, r.times\n      FROM (\n        {select}\n      ) AS r JOIN ends1_raw AS x ON x.raw = r.person_id AND r.hour <= make_timestamp(x.t) AND (x.prev IS NULL OR r.last_ts {after} x.prev) AND x.t - r.last_ts <= {window} AND r.last_ts >= {from_us}\n      WHERE {resolves}\n    )\n  ) WHERE t0 IS NOT NULL GROUP BY ph, person, t\n)",
+            resolves = resolves("r"),
+        ),
+    };
+    format!("{ends},\n{found}")
 }
 
 /// Strict funnels: step `k` is the person's next event after step `k - 1`.

@@ -46,11 +46,7 @@ pub(crate) fn plan(
     let anchor = matcher_conditions(&mut b, &q.anchor)?;
     let anchor = b.all_of(&anchor);
     let mut conditions = scope.conditions.clone();
-    conditions.push(match dialect {
-        Dialect::DuckDb => "events.person_id IS NOT NULL".to_owned(),
-        // The scope is a nested SELECT there, which `events.` cannot name.
-        Dialect::ClickHouse => "person_id IS NOT NULL".to_owned(),
-    });
+    conditions.push(scope.has_person(dialect));
     let reach = i64::try_from(q.steps - 1).unwrap_or(1);
     let (low, high) = match q.direction {
         PathDirection::Next => (0, reach),

@@ -101,11 +101,7 @@ pub(crate) fn plan(
     let from = b.param(Param::Int(range.from.timestamp_micros()));
     let to = b.param(Param::Int(range.to.timestamp_micros()));
     let mut conditions = scope.conditions.clone();
-    conditions.push(match dialect {
-        Dialect::DuckDb => format!("events.{} IS NOT NULL", scope.raw_person()),
-        // The scope is a nested SELECT there, which `events.` cannot name.
-        Dialect::ClickHouse => "person_id IS NOT NULL".to_owned(),
-    });
+    conditions.push(scope.has_person(dialect));
     conditions.push(format!("(({start}) OR ({back}))"));
     let scoped = format!(
         "SELECT {person} AS person, {ts} AS ts, {period} AS period, {breakdown} AS bd, ({start}) AS is_start, ({back}) AS is_return\n  FROM {source}\n  WHERE {conditions}",

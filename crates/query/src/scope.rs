@@ -39,6 +39,10 @@ pub(crate) struct Needs {
     pub person_keys: bool,
 }
 
+fn raw_person(keyed: bool) -> &'static str {
+    if keyed { "person_key" } else { "person_id" }
+}
+
 const RESOLVED_PERSON: &str = "coalesce(links.linked_user, events.person_id)";
 /// [`RESOLVED_PERSON`] as a key: distinct counts hash and compare it ~1.5x faster.
 const RESOLVED_PERSON_KEY: &str = "coalesce(links.linked_user_key, events.person_key)";
@@ -46,7 +50,16 @@ const RESOLVED_PERSON_KEY: &str = "coalesce(links.linked_user_key, events.person
 impl Scope {
     /// The column of the scoped rows that holds their raw person (id or key).
     pub(crate) fn raw_person(&self) -> &'static str {
-        if self.keyed { "person_key" } else { "person_id" }
+        raw_person(self.keyed)
+    }
+
+    /// That a scoped row has a person.
+    pub(crate) fn has_person(&self, dialect: Dialect) -> String {
+        match dialect {
+            Dialect::DuckDb => format!("events.{} IS NOT NULL", self.raw_person()),
+            // The scope may be a nested SELECT there, which `events.` cannot name.
+            Dialect::ClickHouse => "person_id IS NOT NULL".to_owned(),
+        }
     }
 
     /// Whether a scoped row has no user id, as a column named `anon`.
@@ -127,7 +140,7 @@ pub(crate) fn scope(
         let person = if keyed { RESOLVED_PERSON_KEY } else { RESOLVED_PERSON };
         (person, links_join(keyed, &project, (&events, "events"), anon))
     } else {
-        (if keyed { "person_key" } else { "person_id" }, events)
+        (raw_person(keyed), events)
     };
     if needs.person_properties {
         from.push_str(&format!(

@@ -479,6 +479,10 @@ fn person_queries_read_the_people_rollups_only_when_they_hold_the_answer() {
             "retention",
             json!({"kind": "retention", "date_range": range, "start": {"event": "signup"}, "cohort": "first_time"}),
         ),
+        (
+            "funnel",
+            json!({"kind": "funnel", "date_range": range, "steps": [{"event": "page_view"}, {"event": "signup"}, {"event": "purchase"}]}),
+        ),
     ];
     for (name, q) in cases {
         let statement = planned_with_rollups(q.clone());
