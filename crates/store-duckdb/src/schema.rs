@@ -176,20 +176,10 @@ fn migrations() -> Vec<(i32, String)> {
     all.push((
         9,
         format!(
-            "CREATE TABLE rollup_actors_timed (
-            project_id VARCHAR   NOT NULL,
-            hour       TIMESTAMP NOT NULL,
-            event      VARCHAR   NOT NULL,
-            person_id  VARCHAR,
-            anon       BOOLEAN   NOT NULL,
-            events     BIGINT    NOT NULL,
-            person_key UHUGEINT,
-            last_ts    BIGINT    NOT NULL,
-            times      BIGINT[]  NOT NULL
-        );
-        INSERT INTO rollup_actors_timed {};
-        DROP TABLE rollup_actors;
-        ALTER TABLE rollup_actors_timed RENAME TO rollup_actors;",
+            "ALTER TABLE rollup_actors ADD COLUMN last_ts BIGINT;
+        ALTER TABLE rollup_actors ADD COLUMN times BIGINT[];
+        DELETE FROM rollup_actors;
+        INSERT INTO rollup_actors {};",
             rollup::hourly_actors_from_events("TRUE"),
         ),
     ));
