@@ -158,7 +158,8 @@ pub(crate) fn scope(
 /// session's default database; `GLOBAL` reads them once where the query runs and ships them
 /// to the shards (on one server it is an ordinary join). A missed lookup yields the column defaults
 /// (`join_use_nulls` is off), hence the `link_found` flag. Links and person rows are read as
-/// their earliest link and newest version, exact before ClickHouse merges duplicates.
+/// their earliest link and newest version, exact before ClickHouse merges duplicates. Every
+/// joined subquery is named: current releases refuse unnamed ones.
 fn clickhouse_from(
     project: &str,
     bounds: &[String],
@@ -169,13 +170,13 @@ fn clickhouse_from(
         return ("person_id", events.to_owned());
     }
     let mut from = format!(
-        "(SELECT *, {LINKED_PERSON} AS resolved_person FROM {events} GLOBAL ANY LEFT JOIN ({links}) ON if(isNull(user_id), ifNull(person_id, ''), '') = linked_device WHERE {})",
+        "(SELECT *, {LINKED_PERSON} AS resolved_person FROM {events} GLOBAL ANY LEFT JOIN ({links}) AS links ON if(isNull(user_id), ifNull(person_id, ''), '') = linked_device WHERE {})",
         bounds.join(" AND "),
         links = crate::clickhouse::links(project),
     );
     if needs.person_properties {
         from = format!(
-            "(SELECT * FROM {from} ANY LEFT JOIN (SELECT person_id AS known_person, argMax(prop_keys, version) AS person_keys, argMax(prop_values, version) AS person_values FROM persons WHERE project_id = {project} GROUP BY person_id) ON ifNull(resolved_person, '') = known_person)"
+            "(SELECT * FROM {from} AS linked ANY LEFT JOIN (SELECT person_id AS known_person, argMax(prop_keys, version) AS person_keys, argMax(prop_values, version) AS person_values FROM persons WHERE project_id = {project} GROUP BY person_id) AS persons ON ifNull(resolved_person, '') = known_person)"
         );
     }
     ("resolved_person", from)

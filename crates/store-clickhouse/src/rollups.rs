@@ -19,6 +19,8 @@ use sextant_query::rollup_schema::DIMENSIONS;
 /// engine of the local table, and the `SELECT` that computes its rows from events.
 pub(crate) struct Rollup {
     pub(crate) name: &'static str,
+    /// Whether it holds the states of `value` (`VALUE_STATES`).
+    pub(crate) values: bool,
     columns: &'static str,
     engine: &'static str,
     select: fn(&str) -> String,
@@ -28,12 +30,14 @@ pub(crate) struct Rollup {
 pub(crate) const ROLLUPS: [Rollup; 3] = [
     Rollup {
         name: "rollup_hourly",
+        values: true,
         columns: "project_id String, hour Int64, event String, events AggregateFunction(sum, UInt64), value_count AggregateFunction(sum, UInt64), value_sum AggregateFunction(sum, Float64), value_min AggregateFunction(min, Float64), value_max AggregateFunction(max, Float64)",
         engine: "AggregatingMergeTree ORDER BY (project_id, hour, event)",
         select: hourly,
     },
     Rollup {
         name: "rollup_dimensions",
+        values: true,
         columns: "project_id String, hour Int64, event String, dimension String, dimension_value Nullable(String), events AggregateFunction(sum, UInt64), value_count AggregateFunction(sum, UInt64), value_sum AggregateFunction(sum, Float64), value_min AggregateFunction(min, Float64), value_max AggregateFunction(max, Float64)",
         // 18.16 allows no Nullable column in a sort key: the NULL value is told apart by a flag.
         engine: "AggregatingMergeTree ORDER BY (project_id, hour, event, dimension, ifNull(dimension_value, ''), isNull(dimension_value))",
@@ -41,6 +45,7 @@ pub(crate) const ROLLUPS: [Rollup; 3] = [
     },
     Rollup {
         name: "rollup_actors",
+        values: false,
         columns: "project_id String, hour Int64, event String, person_id Nullable(String), anon UInt8, events UInt64",
         engine: "SummingMergeTree(events) ORDER BY (project_id, hour, event, ifNull(person_id, ''), isNull(person_id), anon)",
         select: actors,
@@ -52,8 +57,13 @@ pub(crate) const ROLLUPS: [Rollup; 3] = [
 const HOUR: &str =
     "(intDiv(timestamp, 3600000000) - (timestamp % toInt64(3600000000) < 0)) * 3600000000 AS hour";
 
-/// The event count and value states of `rollup_hourly` and `rollup_dimensions`.
-const VALUE_STATES: &str = "sumState(toUInt64(1)) AS events, sumState(toUInt64(isNotNull(value))) AS value_count, sumState(ifNull(value, 0.)) AS value_sum, minState(value) AS value_min, maxState(value) AS value_max";
+/// The event count and value states of `rollup_hourly` and `rollup_dimensions`. Not
+/// `minState(value)`: over a `Nullable` column its type is `AggregateFunction(min, Float64)` on
+/// 18.16 but `AggregateFunction(min, Nullable(Float64))` on current releases, which refuse to
+/// store it in the former. Missing values become infinities instead, which never win (values
+/// are finite: JSON has no infinities) and are never read (the planner reads NULL for an hour
+/// whose `value_count` is 0).
+const VALUE_STATES: &str = "sumState(toUInt64(1)) AS events, sumState(toUInt64(isNotNull(value))) AS value_count, sumState(ifNull(value, 0.)) AS value_sum, minState(ifNull(value, inf)) AS value_min, maxState(ifNull(value, -inf)) AS value_max";
 
 fn hourly(filter: &str) -> String {
     format!(
@@ -89,6 +99,10 @@ impl Rollup {
         )
     }
 
+    pub(crate) fn drop_view(&self) -> String {
+        format!("DROP TABLE IF EXISTS {}_view", self.name)
+    }
+
     /// The view that adds each block inserted into `events_local` to the local table.
     pub(crate) fn create_view(&self) -> String {
         format!(
@@ -96,6 +110,11 @@ impl Rollup {
             name = self.name,
             select = (self.select)(""),
         )
+    }
+
+    /// Empties the rollup, then recomputes it from every event of this server.
+    pub(crate) fn recompute(&self) -> [String; 2] {
+        [format!("TRUNCATE TABLE {}_local", self.name), self.fill(None)]
     }
 
     /// Recomputes the rollup from this server's events matching `condition` (an SQL condition

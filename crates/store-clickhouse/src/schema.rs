@@ -52,6 +52,9 @@ enum Step {
     /// again; events inserted while the backfill starts may be counted twice, which is why
     /// `docs/deploy.md` says to upgrade a cluster's nodes with ingestion paused).
     Rollups,
+    /// The views of the rollups of `value` made again with the states of today's
+    /// `rollups::VALUE_STATES`, and their rows recomputed as for `Rollups`.
+    ValueViews,
 }
 
 /// Applied in order, each once. Never edit a released entry: append a new one.
@@ -149,6 +152,9 @@ const MIGRATIONS: &[(u32, &[Step])] = &[
     // Hourly rollups (see `rollups.rs`). Each shard keeps those of its own events, so a
     // cluster reads them through `Distributed` tables and aggregates on every shard.
     (4, &[Step::Rollups]),
+    // Version 4's views stored `minState(value)`, whose type current releases no longer
+    // accept in those columns: with them, every insert failed there.
+    (5, &[Step::ValueViews]),
 ];
 
 /// The statements `step` stands for.
@@ -159,14 +165,15 @@ fn statements(step: &Step, layout: &Layout, database: &str) -> Vec<String> {
         Step::Rollups => ROLLUPS
             .iter()
             .flat_map(|r| {
-                [
-                    r.create_local(),
-                    r.create_view(),
-                    front(layout, database, r.name),
-                    format!("TRUNCATE TABLE {}_local", r.name),
-                    r.fill(None),
-                ]
+                [r.create_local(), r.create_view(), front(layout, database, r.name)]
+                    .into_iter()
+                    .chain(r.recompute())
             })
+            .collect(),
+        Step::ValueViews => ROLLUPS
+            .iter()
+            .filter(|r| r.values)
+            .flat_map(|r| [r.drop_view(), r.create_view()].into_iter().chain(r.recompute()))
             .collect(),
     }
 }

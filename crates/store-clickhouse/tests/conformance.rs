@@ -1,6 +1,7 @@
 //! The shared events conformance suite on ClickHouse, plus what is specific to this backend.
-//! Needs a server: `scripts/with-clickhouse` starts a throwaway one and sets
-//! `TEST_CLICKHOUSE_URL`; without it every test fails, loudly.
+//! Needs a server: `scripts/with-clickhouse` starts a throwaway one (Debian's 18.16) and sets
+//! `TEST_CLICKHOUSE_URL`, `scripts/with-chdb` a current release; without one every test
+//! fails, loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use sextant_core::ProjectId;

@@ -44,7 +44,7 @@ pub(crate) fn top_groups(relation: &str, columns: &str, key: &str, limit: &str) 
 /// resolved person is [`LINKED_PERSON`].
 pub(crate) fn late_links(project: &str, relation: &str) -> String {
     format!(
-        "(\n  {relation}\n) ANY LEFT JOIN ({}) ON if(anon, ifNull(person_id, ''), '') = linked_device",
+        "(\n  {relation}\n) AS reduced ANY LEFT JOIN ({}) AS links ON if(anon, ifNull(person_id, ''), '') = linked_device",
         links(project)
     )
 }

@@ -41,7 +41,7 @@ pub(crate) fn statement(
     };
     let offset = b.units_between(q.period, "cohort", "period");
     let offsets = format!(
-        "SELECT person, cohort, bd, is_other, {offset} AS period_offset FROM ({cohorts}) ALL INNER JOIN (SELECT DISTINCT person, period FROM (\n  {scoped}\n) WHERE is_return) USING person WHERE period > cohort"
+        "SELECT person, cohort, bd, is_other, {offset} AS period_offset FROM ({cohorts}) AS cohorts ALL INNER JOIN (SELECT DISTINCT person, period FROM (\n  {scoped}\n) WHERE is_return) AS returns USING person WHERE period > cohort"
     );
     let last = q.intervals - 1;
     let groups = "cohort, bd, is_other";
@@ -57,7 +57,9 @@ pub(crate) fn statement(
             bracket_arms(positions),
         ),
     };
+    // Named: current releases refuse two columns both named `0` in a `UNION ALL` whose other
+    // branches type them differently.
     format!(
-        "SELECT 0, cohort, bd, is_other, 0, uniqExact(person) FROM ({cohorts}) GROUP BY {groups}\nUNION ALL\n{returned}"
+        "SELECT 0 AS kind, cohort, bd, is_other, 0 AS position, uniqExact(person) AS people FROM ({cohorts}) GROUP BY {groups}\nUNION ALL\n{returned}"
     )
 }
